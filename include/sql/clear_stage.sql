@@ -1,0 +1,1 @@
+DELETE FROM {stage} WHERE refresh_id = :refresh_id

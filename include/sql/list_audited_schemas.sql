@@ -1,0 +1,1 @@
+SELECT DISTINCT table_schema FROM {audit} ORDER BY table_schema

@@ -1,0 +1,6 @@
+INSERT INTO {runs} (
+    run_id, task_id, step, table_schema, started_at, finished_at, count_method, tables_seen, rows_changed
+) VALUES (
+    :run_id, :task_id, :step, :table_schema, :started_at, :finished_at, :count_method, :tables_seen,
+    :rows_changed
+)

@@ -1,0 +1,1 @@
+SELECT schema_name FROM v_catalog.schemata WHERE schema_name = :schema

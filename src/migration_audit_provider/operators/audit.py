@@ -1,0 +1,287 @@
+"""Operators that keep ``migration.audit`` up to date: init, refresh, and the list of rejects.
+
+Each is idempotent: re-running it with nothing changed in the databases writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.sql.operators.sql import BaseSQLOperator
+
+from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.hooks.audit import MigrationAuditHook
+from migration_audit_provider.store import DEFAULT_STORE_SCHEMA, STATUSES, AuditStore, Observation, utcnow
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+DEFAULT_SOURCE_CONN_ID = "migration_source"
+DEFAULT_TARGET_CONN_ID = "migration_target"
+
+
+class BaseAuditOperator(BaseSQLOperator):
+    """Shared arguments of the audit operators.
+
+    ``conn_id`` (from common-sql's ``BaseSQLOperator``) is the **target** cluster, which also holds
+    the audit store; ``source_conn_id`` is the source cluster.
+
+    :param schema: the schema (on both clusters) to audit.
+    :param source_conn_id: Airflow connection of the source cluster.
+    :param store_schema: schema of the audit store on the target connection.
+    :param allowed_schemas: when given, ``schema`` must be one of these (checked before any SQL).
+    """
+
+    template_fields: Sequence[str] = (
+        "conn_id",
+        "hook_params",
+        "schema",
+        "source_conn_id",
+        "store_schema",
+        "allowed_schemas",
+    )
+    ui_color = "#e8f0f8"
+
+    def __init__(
+        self,
+        *,
+        schema: str | None = None,
+        conn_id: str = DEFAULT_TARGET_CONN_ID,
+        source_conn_id: str = DEFAULT_SOURCE_CONN_ID,
+        store_schema: str = DEFAULT_STORE_SCHEMA,
+        allowed_schemas: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(conn_id=conn_id, **kwargs)
+        self.schema = schema
+        self.source_conn_id = source_conn_id
+        self.store_schema = store_schema
+        self.allowed_schemas = allowed_schemas
+
+    @cached_property
+    def target(self) -> MigrationAuditHook:
+        return MigrationAuditHook(self.conn_id, self.hook_params)
+
+    @cached_property
+    def source(self) -> MigrationAuditHook:
+        return MigrationAuditHook(self.source_conn_id)
+
+    @cached_property
+    def store(self) -> AuditStore:
+        return AuditStore(self.target.dialect, self.store_schema)
+
+    def checked_schema(self, schema: Any) -> str:
+        """Validate a schema parameter before any SQL runs; raise :class:`AuditInputError` if bad."""
+        if not isinstance(schema, str) or not schema.strip():
+            raise AuditInputError(f"schema must be a non-empty string, got {schema!r}")
+        if self.allowed_schemas is not None and schema not in self.allowed_schemas:
+            raise AuditInputError(
+                f"schema {schema!r} is not one of the configured schemas: {', '.join(self.allowed_schemas)}"
+            )
+        self.source.dialect.check_identifier(schema, "schema")
+        self.target.dialect.check_identifier(schema, "schema")
+        return schema
+
+
+class InitAuditOperator(BaseAuditOperator):
+    """Register one schema's source tables in the audit table with exact source row counts.
+
+    New tables become ``pending``; known tables get fresh source counts; tables gone from the source
+    become ``dropped`` (never deleted). Returns the schema's per-status summary.
+    """
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        schema = self.checked_schema(self.schema)
+        started = utcnow()
+        with self.source.session([schema]) as src:
+            self.source.require_schema(src, schema)
+            counts = self.source.count_tables(src, schema)
+        counted_at = utcnow()
+        observations = [Observation(t, src_present=True, src_row_count=n) for t, n in counts.items()]
+        with self.store.session(write=True) as session:
+            self.store.ensure(session)
+            result = self.store.sync(
+                session,
+                schema,
+                observations,
+                source_complete=True,
+                context=context,
+                event_type="init",
+                src_counted_at=counted_at,
+            )
+            self.store.record_run(
+                session,
+                context=context,
+                step="init",
+                schema=schema,
+                started_at=started,
+                tables_seen=result.tables_seen,
+                rows_changed=result.changed + result.added,
+            )
+            summary = self.store.summary(session, schema)
+        summary.update(added=result.added, changed=result.changed)
+        self.log.info(
+            "Init audit of %s: %s source tables, %s added, %s changed; by status %s",
+            schema,
+            len(counts),
+            result.added,
+            result.changed,
+            summary["by_status"],
+        )
+        return summary
+
+
+class RefreshAuditOperator(BaseAuditOperator):
+    """Recount and set every audited table's status in one pass; ``schema=None`` refreshes all.
+
+    :param count_source: recount the source too (default), so a source that changed shows as
+        ``partial``/``overload``; ``False`` keeps the source counts from the last init/refresh.
+    :param force: restage every table even if its counts did not change (repairs hand edits).
+    """
+
+    template_fields: Sequence[str] = (*BaseAuditOperator.template_fields, "count_source")
+
+    def __init__(self, *, count_source: bool = True, force: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.count_source = count_source
+        self.force = force
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.schema is None:
+            with self.store.session(write=True) as session:
+                self.store.ensure(session)
+                schemas = self.store.audited_schemas(session)
+        else:
+            schemas = [self.checked_schema(self.schema)]
+        summaries = {schema: self.refresh_schema(schema, context) for schema in schemas}
+        totals: dict[str, int] = {}
+        for summary in summaries.values():
+            for status, n in summary["by_status"].items():
+                totals[status] = totals.get(status, 0) + n
+        result = {
+            "schemas": summaries,
+            "tables": sum(s["tables"] for s in summaries.values()),
+            "by_status": {s: totals[s] for s in STATUSES if s in totals},
+            "changed": sum(s["changed"] for s in summaries.values()),
+        }
+        self.log.info(
+            "Refreshed %s schema(s), %s tables: %s", len(schemas), result["tables"], result["by_status"]
+        )
+        return result
+
+    def refresh_schema(self, schema: str, context: Context) -> dict[str, Any]:
+        started = utcnow()
+        src_counts: dict[str, int] = {}
+        src_counted_at = None
+        with self.source.session([schema]) as src:
+            self.source.require_schema(src, schema)  # before anything is written
+            if self.count_source:
+                src_counts = self.source.count_tables(src, schema)
+                src_counted_at = utcnow()
+        with self.store.session(write=True) as session:
+            self.store.ensure(session)
+            audited = set(self.store.read(session, schema))
+
+        with self.target.session([schema]) as tgt:
+            tgt_counts = self.target.count_tables(tgt, schema, sorted(audited | set(src_counts)))
+        tgt_counted_at = utcnow()
+
+        observations = []
+        for table in sorted(audited | set(src_counts)):
+            observations.append(
+                Observation(
+                    table,
+                    src_present=(table in src_counts) if self.count_source else None,
+                    src_row_count=src_counts.get(table),
+                    tgt_present=table in tgt_counts,
+                    tgt_row_count=tgt_counts.get(table),
+                )
+            )
+        with self.store.session(schema, write=True) as session:
+            result = self.store.sync(
+                session,
+                schema,
+                observations,
+                source_complete=self.count_source,
+                context=context,
+                event_type="refresh",
+                src_counted_at=src_counted_at,
+                tgt_counted_at=tgt_counted_at,
+                force=self.force,
+            )
+            self.store.record_run(
+                session,
+                context=context,
+                step="refresh",
+                schema=schema,
+                started_at=started,
+                tables_seen=result.tables_seen,
+                rows_changed=result.changed + result.added,
+            )
+            summary = self.store.summary(session, schema)
+        summary["changed"] = result.changed + result.added
+        self.log.info(
+            "Refresh of %s: %s rows changed; by status %s", schema, summary["changed"], summary["by_status"]
+        )
+        return summary
+
+
+class GetRejectsOperator(BaseAuditOperator):
+    """Return a schema's tables in the given statuses, in batches ready for ``.expand()``.
+
+    The XCom value is a list of lists of table names (at most ``batch_size`` each), so thousands of
+    rejects become a handful of mapped rerun tasks. An empty list means nothing to rerun.
+
+    :param statuses: statuses to select (default ``reject``).
+    :param include_partial: also select ``partial`` tables.
+    :param include_overload: also select ``overload`` tables.
+    :param batch_size: tables per batch.
+    """
+
+    template_fields: Sequence[str] = (
+        *BaseAuditOperator.template_fields,
+        "statuses",
+        "include_partial",
+        "include_overload",
+    )
+
+    def __init__(
+        self,
+        *,
+        statuses: Sequence[str] = ("reject",),
+        include_partial: bool = False,
+        include_overload: bool = False,
+        batch_size: int = 100,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.statuses = statuses
+        self.include_partial = include_partial
+        self.include_overload = include_overload
+        self.batch_size = batch_size
+
+    def execute(self, context: Context) -> list[list[str]]:
+        schema = self.checked_schema(self.schema)
+        if self.batch_size < 1:
+            raise AuditInputError(f"batch_size must be at least 1, got {self.batch_size}")
+        wanted = set(self.statuses)
+        if _truthy(self.include_partial):
+            wanted.add("partial")
+        if _truthy(self.include_overload):
+            wanted.add("overload")
+        with self.store.session() as session:
+            tables = self.store.tables_with_status(session, schema, wanted)
+        batches = [tables[i : i + self.batch_size] for i in range(0, len(tables), self.batch_size)]
+        self.log.info(
+            "%s table(s) of %s in %s: %s batch(es)", len(tables), schema, sorted(wanted), len(batches)
+        )
+        return batches
+
+
+def _truthy(value: Any) -> bool:
+    """Template-rendered flags arrive as strings (``"True"``) unless the DAG renders native objects."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)

@@ -1,0 +1,222 @@
+"""InitAudit, RefreshAudit and GetRejects against real PostgreSQL and SQLite databases."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import audit_rows, history_rows, store_exists
+
+from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.operators.audit import (
+    GetRejectsOperator,
+    InitAuditOperator,
+    RefreshAuditOperator,
+)
+
+
+def init(schema, **kw):
+    return InitAuditOperator(task_id="init_audit", schema=schema, **kw)
+
+
+def refresh(schema, **kw):
+    return RefreshAuditOperator(task_id="refresh_audit", schema=schema, **kw)
+
+
+def seed_statuses(source, target, schema="sales"):
+    """One table per status: source counts vs what the target received."""
+    source.create_schema(schema)
+    target.create_schema(schema)
+    layout = {
+        # table: (source rows, target rows or None for "no table on the target")
+        "complete_t": (5, 5),
+        "partial_t": (5, 3),
+        "overload_t": (5, 8),
+        "reject_t": (5, 0),
+        "missing_t": (5, None),
+        "empty_t": (0, 0),
+    }
+    for table, (src_rows, tgt_rows) in layout.items():
+        source.create_table(schema, table, src_rows)
+        if tgt_rows is not None:
+            target.create_table(schema, table, tgt_rows)
+    return layout
+
+
+def test_init_registers_pending_tables(source, target, context):
+    seed_statuses(source, target)
+    summary = init("sales").execute(context)
+
+    rows = audit_rows(target, "sales")
+    assert {t: r[0] for t, r in rows.items()} == dict.fromkeys(
+        ["complete_t", "partial_t", "overload_t", "reject_t", "missing_t", "empty_t"], "pending"
+    )
+    assert rows["partial_t"][1] == 5 and rows["empty_t"][1] == 0
+    assert summary["by_status"] == {"pending": 6}
+    assert summary["added"] == 6
+    events = history_rows(target, "sales")
+    assert len(events) == 6 and {e[1] for e in events} == {"init"}
+    assert all(e[2] is None and e[3] == "pending" and e[6] == "manual__test" for e in events)
+
+
+def test_refresh_sets_each_status(source, target, context):
+    seed_statuses(source, target)
+    init("sales").execute(context)
+    summary = refresh("sales").execute(context)
+
+    status = {t: r[0] for t, r in audit_rows(target, "sales").items()}
+    assert status == {
+        "complete_t": "complete",
+        "partial_t": "partial",
+        "overload_t": "overload",
+        "reject_t": "reject",
+        "missing_t": "missing",
+        "empty_t": "complete",  # empty on both sides is not a reject (the seed got this wrong)
+    }
+    rows = audit_rows(target, "sales")
+    assert rows["complete_t"][3] is True and rows["empty_t"][3] is True
+    assert rows["partial_t"][3] is False and rows["reject_t"][3] is False
+    assert rows["overload_t"][1:3] == (5, 8)
+    assert rows["missing_t"][2] is None
+    assert summary["by_status"] == {"complete": 2, "partial": 1, "overload": 1, "reject": 1, "missing": 1}
+    assert summary["schemas"]["sales"]["changed"] == 6
+
+
+def test_second_refresh_touches_nothing(source, target, context):
+    seed_statuses(source, target)
+    init("sales").execute(context)
+    refresh("sales").execute(context)
+    before_rows, before_history = audit_rows(target, "sales"), history_rows(target, "sales")
+
+    summary = refresh("sales").execute({**context, "run_id": "second"})
+
+    assert summary["changed"] == 0
+    assert audit_rows(target, "sales") == before_rows  # update_ts included
+    assert history_rows(target, "sales") == before_history
+    init("sales").execute({**context, "run_id": "third"})
+    assert audit_rows(target, "sales") == before_rows
+
+
+def test_transitions_follow_the_data(source, target, context):
+    seed_statuses(source, target)
+    init("sales").execute(context)
+    refresh("sales").execute(context)
+
+    target.insert_rows("sales", "reject_t", 5)  # the rerun delivered
+    target.insert_rows("sales", "partial_t", 2, start=100)
+    source.insert_rows("sales", "complete_t", 1, start=100)  # the source moved on: partial now
+    target.create_table("sales", "missing_t", 5)
+    refresh("sales").execute({**context, "run_id": "after_rerun"})
+
+    status = {t: r[0] for t, r in audit_rows(target, "sales").items()}
+    assert status["reject_t"] == "complete"
+    assert status["partial_t"] == "complete"
+    assert status["missing_t"] == "complete"
+    assert status["complete_t"] == "partial"
+    changes = [(e[0], e[2], e[3]) for e in history_rows(target, "sales") if e[6] == "after_rerun"]
+    assert sorted(changes) == [
+        ("complete_t", "complete", "partial"),
+        ("missing_t", "missing", "complete"),
+        ("partial_t", "partial", "complete"),
+        ("reject_t", "reject", "complete"),
+    ]
+
+
+def test_precedence(source, target, context):
+    """dropped beats missing; missing beats an empty source; 0 = 0 is complete."""
+    source.create_schema("p")
+    target.create_schema("p")
+    source.create_table("p", "gone", 3)  # will be dropped from the source, never created on target
+    source.create_table("p", "empty_missing", 0)  # empty in the source, absent on the target
+    source.create_table("p", "empty_both", 0)
+    target.create_table("p", "empty_both", 0)
+    init("p").execute(context)
+    source.execute('DROP TABLE "p"."gone"', schemas=["p"])
+    refresh("p").execute(context)
+
+    rows = audit_rows(target, "p")
+    assert rows["gone"][0] == "dropped"
+    assert rows["empty_missing"][0] == "missing"
+    assert rows["empty_both"][0] == "complete"
+    assert [e[3] for e in history_rows(target, "p") if e[0] == "gone"] == ["pending", "dropped"]
+
+
+def test_dropped_then_recreated_and_new_tables(source, target, context):
+    source.create_schema("s")
+    target.create_schema("s")
+    source.create_table("s", "a", 2)
+    target.create_table("s", "a", 2)
+    init("s").execute(context)
+    source.execute('DROP TABLE "s"."a"', schemas=["s"])
+    init("s").execute(context)
+    assert audit_rows(target, "s")["a"][0] == "dropped"
+
+    source.create_table("s", "a", 2)
+    source.create_table("s", "b", 1)  # created after init: refresh picks it up
+    refresh("s").execute(context)
+    rows = audit_rows(target, "s")
+    assert rows["a"][0] == "complete"
+    assert rows["b"][0] == "missing"
+
+
+ODD = ["Mixed Case", 'with "quotes"', "semi;colon", "ünï cödé"]
+
+
+def test_odd_identifiers(source, target, context):
+    schema = 'Sales "EU" 2024'
+    source.create_schema(schema)
+    target.create_schema(schema)
+    for i, table in enumerate(ODD):
+        source.create_table(schema, table, i + 1)
+        target.create_table(schema, table, i + 1 if i % 2 == 0 else 0)
+    init(schema).execute(context)
+    refresh(schema).execute(context)
+
+    status = {t: r[0] for t, r in audit_rows(target, schema).items()}
+    assert status == {ODD[0]: "complete", ODD[1]: "reject", ODD[2]: "complete", ODD[3]: "reject"}
+    batches = GetRejectsOperator(task_id="get_rejects", schema=schema).execute(context)
+    assert batches == [sorted([ODD[1], ODD[3]])]
+
+
+@pytest.mark.parametrize("bad", ["nope", "sales; drop table migration.audit", "x\x00y", "", None, "a" * 300])
+def test_bad_schema_refused_nothing_written(source, target, context, bad):
+    source.create_schema("sales")
+    with pytest.raises(AuditInputError) as err:
+        init(bad).execute(context)
+    assert "schema" in str(err.value)
+    if bad is not None:  # refresh(schema=None) means "every audited schema"
+        with pytest.raises(AuditInputError):
+            refresh(bad).execute(context)
+    assert not store_exists(target)
+
+
+def test_allowed_schemas_checked_before_sql(source, target, context):
+    source.create_schema("sales")
+    with pytest.raises(AuditInputError, match="not one of the configured schemas"):
+        init("hr", allowed_schemas=["sales"]).execute(context)
+    assert not store_exists(target)
+
+
+def test_get_rejects_batches_and_flags(source, target, context):
+    source.create_schema("big")
+    target.create_schema("big")
+    for i in range(7):
+        source.create_table("big", f"t{i}", 2)
+        target.create_table("big", f"t{i}", 0 if i < 5 else 1)
+    init("big").execute(context)
+    refresh("big").execute(context)
+
+    get = GetRejectsOperator(task_id="get_rejects", schema="big", batch_size=2)
+    assert get.execute(context) == [["t0", "t1"], ["t2", "t3"], ["t4"]]
+    with_partials = GetRejectsOperator(task_id="g", schema="big", batch_size=10, include_partial="True")
+    assert with_partials.execute(context) == [[f"t{i}" for i in range(7)]]
+
+
+def test_refresh_all_schemas(source, target, context):
+    for schema in ("a", "b"):
+        source.create_schema(schema)
+        target.create_schema(schema)
+        source.create_table(schema, "t", 1)
+        init(schema).execute(context)
+    target.create_table("a", "t", 1)
+    summary = refresh(None).execute(context)
+    assert summary["by_status"] == {"complete": 1, "missing": 1}
+    assert set(summary["schemas"]) == {"a", "b"}
