@@ -20,3 +20,7 @@ class AuditInputError(AirflowFailException):
 
 class CopyFailedError(AuditError):
     """One or more tables failed to copy; the message names them."""
+
+
+class AuditIncompleteError(AirflowFailException):
+    """The audit finished and tables are still not complete; the message names them."""

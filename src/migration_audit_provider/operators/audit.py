@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
-from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.exceptions import AuditIncompleteError, AuditInputError
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.store import DEFAULT_STORE_SCHEMA, STATUSES, AuditStore, Observation, utcnow
 
@@ -173,11 +173,12 @@ class RefreshAuditOperator(BaseAuditOperator):
 
     def refresh_schema(self, schema: str, context: Context) -> dict[str, Any]:
         started = utcnow()
+        count_source = _truthy(self.count_source)
         src_counts: dict[str, int] = {}
         src_counted_at = None
         with self.source.session([schema]) as src:
             self.source.require_schema(src, schema)  # before anything is written
-            if self.count_source:
+            if count_source:
                 src_counts = self.source.count_tables(src, schema)
                 src_counted_at = utcnow()
         with self.store.session(write=True) as session:
@@ -193,7 +194,7 @@ class RefreshAuditOperator(BaseAuditOperator):
             observations.append(
                 Observation(
                     table,
-                    src_present=(table in src_counts) if self.count_source else None,
+                    src_present=(table in src_counts) if count_source else None,
                     src_row_count=src_counts.get(table),
                     tgt_present=table in tgt_counts,
                     tgt_row_count=tgt_counts.get(table),
@@ -204,7 +205,7 @@ class RefreshAuditOperator(BaseAuditOperator):
                 session,
                 schema,
                 observations,
-                source_complete=self.count_source,
+                source_complete=count_source,
                 context=context,
                 event_type="refresh",
                 src_counted_at=src_counted_at,
@@ -285,3 +286,49 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     return bool(value)
+
+
+class CheckAuditOperator(BaseAuditOperator):
+    """End of the chain: the schema's final result, failing the run if tables are still not complete.
+
+    :param on_incomplete: ``"fail"`` (default) fails the task naming the tables that are not
+        ``complete``; ``"warn"`` logs them and succeeds.
+    :param ignore_statuses: statuses that do not count against completeness (default: ``dropped``,
+        a table that no longer exists in the source).
+    :param max_names: at most this many table names in the message and the XCom value.
+    """
+
+    template_fields: Sequence[str] = (*BaseAuditOperator.template_fields, "on_incomplete")
+
+    def __init__(
+        self,
+        *,
+        on_incomplete: str = "fail",
+        ignore_statuses: Sequence[str] = ("dropped",),
+        max_names: int = 50,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.on_incomplete = on_incomplete
+        self.ignore_statuses = ignore_statuses
+        self.max_names = max_names
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        schema = self.checked_schema(self.schema)
+        if self.on_incomplete not in ("fail", "warn"):
+            raise AuditInputError(f"on_incomplete must be 'fail' or 'warn', got {self.on_incomplete!r}")
+        not_ok = [s for s in STATUSES if s != "complete" and s not in self.ignore_statuses]
+        with self.store.session() as session:
+            summary = self.store.summary(session, schema)
+            incomplete = self.store.tables_with_status(session, schema, not_ok)
+        summary["incomplete"] = incomplete[: self.max_names]
+        summary["incomplete_count"] = len(incomplete)
+        self.log.info("Audit result for %s: %s", schema, summary["by_status"])
+        if incomplete:
+            shown = ", ".join(repr(t) for t in incomplete[: self.max_names])
+            more = f" and {len(incomplete) - self.max_names} more" if len(incomplete) > self.max_names else ""
+            message = f"{len(incomplete)} table(s) of {schema!r} are not complete: {shown}{more}"
+            if self.on_incomplete == "fail":
+                raise AuditIncompleteError(message)
+            self.log.warning(message)
+        return summary
