@@ -10,6 +10,8 @@ if ! command -v uv >/dev/null 2>&1; then
   "$PYTHON" -m pip install --quiet --disable-pip-version-check uv
 fi
 UV=$(command -v uv || echo "$PYTHON -m uv")
-[ -x .venv/bin/python ] || $UV venv --quiet --python "$PYTHON" .venv
-# A regular (non-editable) install: the tests use the provider exactly as a wheel ships it.
-$UV pip install --quiet --python .venv/bin/python --reinstall-package migration-audit-provider ".[${EXTRAS:-test}]"
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || $UV venv --quiet --python "$PYTHON" "$VENV"
+# Editable, so a checkout under development is what runs; tests/unit/test_sql_files.py builds the
+# wheel and checks that the SQL ships inside it.
+$UV pip install --quiet --python "$VENV/bin/python" -e ".[${EXTRAS:-test}]"

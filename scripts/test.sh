@@ -17,5 +17,6 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 
 bash scripts/bootstrap.sh
-.venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+VENV=${VENV:-.venv}
+"$VENV/bin/ruff" check .
+exec "$VENV/bin/python" -m pytest "$@"

@@ -51,10 +51,23 @@ def test_the_parser_rejects_broken_sql():
         sqlglot.parse_one("UPDATE SET x = WHERE", read="vertica", error_level=ErrorLevel.RAISE)
 
 
-def test_statements_ship_with_the_package():
-    from importlib.resources import files
+def test_statements_ship_inside_the_wheel(tmp_path):
+    """An installed provider works outside the repo: include/sql is packaged as migration_audit_provider/sql."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
 
-    root = files("migration_audit_provider") / "sql"
-    assert (root / "decide_status.sql").is_file(), (
-        "include/sql must be packaged as migration_audit_provider/sql"
+    repo = Path(__file__).resolve().parents[2]
+    uv = shutil.which("uv")
+    cmd = [uv] if uv else [sys.executable, "-m", "uv"]
+    subprocess.run(
+        [*cmd, "build", "--wheel", "--quiet", "-o", str(tmp_path), str(repo)], check=True, timeout=300
     )
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for dialect, statements in statement_names().items():
+        for name in statements:
+            path = "/".join(p for p in ("migration_audit_provider/sql", dialect, f"{name}.sql") if p)
+            assert path in names, f"{path} missing from {wheel.name}"
