@@ -167,4 +167,10 @@ def store_exists(target: Cluster) -> bool:
         return bool(
             target.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'migration'")
         )
-    return (target.info["folder"] / "migration.db").exists()
+    path = target.info["folder"] / "migration.db"
+    if not path.exists():
+        return False
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchall())

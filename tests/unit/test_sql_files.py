@@ -52,7 +52,7 @@ def test_the_parser_rejects_broken_sql():
 
 
 def test_statements_ship_inside_the_wheel(tmp_path):
-    """An installed provider works outside the repo: include/sql is packaged as migration_audit_provider/sql."""
+    """An installed provider works outside the repo: include/sql ships as migration_audit_provider/sql."""
     import shutil
     import subprocess
     import sys

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -113,6 +113,7 @@ class AuditDialect:
     def session(self, schemas: Iterable[str] = (), *, write: bool = False) -> Iterator[Session]:
         """Open a connection, yield a session, commit on success, roll back on error, always close."""
         conn = self.hook.get_conn()
+        session: Session | None = None
         try:
             self.prepare(conn, list(schemas), write=write)
             session = Session(self, conn)
@@ -120,10 +121,12 @@ class AuditDialect:
                 yield session
                 conn.commit()
             except BaseException:
-                _quiet_rollback(conn)
+                _quiet(conn.rollback)
                 raise
         finally:
-            conn.close()
+            if session is not None:
+                _quiet(session.cursor.close)  # an open statement would keep SQLite's lock alive
+            _quiet(conn.close)
 
     def prepare(self, conn: Any, schemas: list[str], *, write: bool) -> None:
         """Make ``schemas`` reachable on ``conn`` and open the transaction (default: nothing to do)."""
@@ -169,8 +172,8 @@ class AuditDialect:
         return value
 
 
-def _quiet_rollback(conn: Any) -> None:
+def _quiet(action: Callable[[], Any]) -> None:
     try:
-        conn.rollback()
+        action()
     except Exception:  # noqa: S110 - the connection may already be gone; the original error matters
         pass
