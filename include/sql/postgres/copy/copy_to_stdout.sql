@@ -1,0 +1,1 @@
+COPY (SELECT {columns} FROM {source}) TO STDOUT

@@ -1,0 +1,1 @@
+INSERT INTO {target} ({columns}) VALUES ({markers})

@@ -1,0 +1,1 @@
+DISCONNECT {source_database}
