@@ -19,7 +19,8 @@ def test_airflow_providers_list_shows_the_package(tmp_path):
         [str(airflow), "providers", "list", "-o", "json"], env=env, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    providers = {p["package_name"]: p for p in json.loads(out.stdout)}
+    listing = next(line for line in out.stdout.splitlines() if line.startswith("[{"))  # past log lines
+    providers = {p["package_name"]: p for p in json.loads(listing)}
     assert providers["migration-audit-provider"]["version"] == __version__
 
 
