@@ -45,12 +45,22 @@ def _only_comments(part: str) -> bool:
 
 
 def statement_names() -> dict[str, list[str]]:
-    """Map each dialect folder (and ``""`` for portable files) to the statement names it holds."""
+    """Map each dialect folder (and ``""`` for portable files) to the statement names it holds.
+
+    A folder named after a dialect holds that dialect's overrides; any other folder (``dashboard/``)
+    groups portable statements, listed as ``"folder/name"``. Sub-folders of a dialect folder
+    (``vertica/copy/``) hold templates with their own placeholders and are not listed.
+    """
+    from migration_audit_provider.dialects import DIALECTS
+
+    dialects = {d.name for d in DIALECTS}
     root = _root()
     out: dict[str, list[str]] = {"": []}
     for entry in root.iterdir():
-        if entry.is_dir():
+        if entry.is_dir() and entry.name in dialects:
             out[entry.name] = sorted(p.name[:-4] for p in entry.iterdir() if p.name.endswith(".sql"))
+        elif entry.is_dir():
+            out[""] += [f"{entry.name}/{p.name[:-4]}" for p in entry.iterdir() if p.name.endswith(".sql")]
         elif entry.name.endswith(".sql"):
             out[""].append(entry.name[:-4])
     out[""].sort()
