@@ -202,3 +202,18 @@ def test_tens_of_thousands_of_tables(kind, source, target, context):
     summary = refresh("wide").execute(context)
     assert summary["by_status"] == {"complete": n}
     assert refresh("wide").execute(context)["changed"] == 0
+
+
+def test_a_failed_connection_does_not_leak_the_password(monkeypatch, pg_server, context):
+    import json
+
+    from pg_server import PG_PASSWORD
+
+    conn = json.loads(pg_server.conn_json("no_such_database"))
+    monkeypatch.setenv("AIRFLOW_CONN_MIGRATION_SOURCE", json.dumps(conn))
+    monkeypatch.setenv("AIRFLOW_CONN_MIGRATION_TARGET", json.dumps(conn))
+    with pytest.raises(Exception) as err:  # noqa: B017 - the driver's own connection error
+        init("s").execute(context)
+    text = f"{err.value!s} {err.value!r} {err.getrepr()}"
+    assert "no_such_database" in text  # the error says what is wrong...
+    assert PG_PASSWORD not in text  # ...without the secret
