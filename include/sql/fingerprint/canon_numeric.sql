@@ -1,0 +1,3 @@
+CASE WHEN CAST({col} AS VARCHAR(80)) LIKE '%.%'
+     THEN RTRIM(RTRIM(CAST({col} AS VARCHAR(80)), '0'), '.')
+     ELSE CAST({col} AS VARCHAR(80)) END

@@ -1,0 +1,1 @@
+CAST({col} AS VARCHAR(65000))

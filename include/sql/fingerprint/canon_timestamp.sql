@@ -1,0 +1,1 @@
+TO_CHAR({col}, 'YYYY-MM-DD HH24:MI:SS.US')

@@ -1,0 +1,1 @@
+SELECT {key}, MD5({row}) FROM {table} WHERE {where}

@@ -1,0 +1,1 @@
+ENCODE({col}, 'hex')

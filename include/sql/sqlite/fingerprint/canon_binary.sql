@@ -1,0 +1,1 @@
+LOWER(HEX({col}))

@@ -1,0 +1,1 @@
+ma_canon_date({col})

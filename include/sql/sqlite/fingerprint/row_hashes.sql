@@ -1,0 +1,1 @@
+SELECT {key}, ma_md5({row}) FROM {table} WHERE {where}
