@@ -3,14 +3,20 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The integration tests start a throwaway PostgreSQL server: they need its server binaries.
+# System packages the tests need: PostgreSQL server binaries (the integration tests start a
+# throwaway server) and Debian's Chromium (the dashboard is tested in a real headless browser).
+need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1 \
     && [ -z "${PG_BINDIR:-}" ]; then
+  need+=(postgresql)
+fi
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing PostgreSQL server binaries (apt-get install postgresql)..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    echo "Installing ${need[*]} (apt-get)..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "PostgreSQL server binaries are needed: run 'sudo apt-get install -y postgresql'" \
+    echo "These system packages are needed: ${need[*]} -- run 'sudo apt-get install -y ${need[*]}'" \
          "(or set PG_BINDIR to the folder holding initdb and pg_ctl)." >&2
     exit 1
   fi

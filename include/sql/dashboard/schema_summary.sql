@@ -1,0 +1,15 @@
+-- Dashboard: tables and rows per status of one schema (same columns as schemas.sql); read-only.
+SELECT table_schema,
+       export_status,
+       COUNT(*)           AS tables,
+       SUM(src_row_count) AS rows_expected,
+       SUM(tgt_row_count) AS rows_on_target,
+       SUM(CASE WHEN src_row_count IS NULL OR tgt_row_count IS NULL THEN 0
+                WHEN tgt_row_count < src_row_count THEN tgt_row_count
+                ELSE src_row_count END) AS rows_migrated,
+       MAX(update_ts)     AS last_update
+FROM {audit}
+WHERE table_schema = :schema
+GROUP BY table_schema, export_status
+ORDER BY export_status
+LIMIT :limit
