@@ -16,7 +16,11 @@ def test_airflow_providers_list_shows_the_package(tmp_path):
     airflow = Path(sys.executable).with_name("airflow")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
     out = subprocess.run(
-        [str(airflow), "providers", "list", "-o", "json"], env=env, capture_output=True, text=True, timeout=120
+        [str(airflow), "providers", "list", "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     listing = next(line for line in out.stdout.splitlines() if line.startswith("[{"))  # past log lines
