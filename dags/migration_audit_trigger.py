@@ -30,6 +30,9 @@ with DAG(
         "count_source": Param(True, type="boolean", title="Recount the source"),
         "rerun_partials": Param(False, type="boolean", title="Rerun partial tables too"),
         "rerun_overloads": Param(False, type="boolean", title="Rerun overloaded tables too"),
+        "fingerprint": Param(
+            "new_complete", type="string", enum=["off", "new_complete", "all"], title="Compare content"
+        ),
         "on_incomplete": Param("fail", type="string", enum=["fail", "warn"], title="When still incomplete"),
     },
     doc_md=__doc__,
@@ -47,7 +50,12 @@ with DAG(
         conf = {name: params[name] for name in BOOLEAN_PARAMS}
         return {
             "dag_id": settings.dag_id,
-            "conf": {"schema": settings.schema, **conf, "on_incomplete": params["on_incomplete"]},
+            "conf": {
+                "schema": settings.schema,
+                **conf,
+                "fingerprint": params["fingerprint"],
+                "on_incomplete": params["on_incomplete"],
+            },
         }
 
     # Native rendering hands the conf over as a dict, so booleans stay booleans for the Params form.

@@ -39,6 +39,7 @@ SCHEMAS = {
         "ledger": 2_000,  # copied twice: overload
         "accounts": 1_500,  # fine: complete
         "archive_2019": 0,  # empty on both sides: complete, not a reject
+        "prices": 2_500,  # every row arrived, one with a wrong value: same count, a mismatch
     },
 }
 COLUMNS = "id INTEGER PRIMARY KEY, customer TEXT, amount NUMERIC(12,2), created_at TIMESTAMP, note TEXT"
@@ -51,7 +52,7 @@ def q(name: str) -> str:
 def rows(n: int, start: int = 0):
     base = datetime(2026, 1, 1)
     for i in range(start, start + n):
-        note = None if i % 7 == 0 else f"row {i}: it's \"quoted\", ünïcödé"
+        note = None if i % 7 == 0 else f'row {i}: it\'s "quoted", ünïcödé'
         created = (base + timedelta(minutes=i)).isoformat(" ")
         yield (i, f"customer {i % 997}", round(i * 1.25, 2), created, note)
 
@@ -72,6 +73,8 @@ def seed(work: Path) -> None:
             tgt.executemany('INSERT INTO "ledger" VALUES (?, ?, ?, ?, ?)', rows(2_000))
             tgt.executemany('INSERT INTO "ledger" VALUES (?, ?, ?, ?, ?)', rows(2_000, start=10_000))
             tgt.executemany('INSERT INTO "accounts" VALUES (?, ?, ?, ?, ?)', rows(1_500))
+            tgt.executemany('INSERT INTO "prices" VALUES (?, ?, ?, ?, ?)', rows(2_500))
+            tgt.execute('UPDATE "prices" SET amount = amount + 0.01 WHERE id = 1234')
         for db in (src, tgt):
             db.commit()
             db.close()
@@ -109,7 +112,7 @@ def audit_table(work: Path, schema: str) -> list[tuple]:
         after_refresh = dict(
             db.execute(
                 "SELECT table_name, new_status FROM audit_history WHERE table_schema = ? "
-                "AND task_id = 'refresh_audit' ORDER BY event_id",
+                "AND task_id = 'refresh_audit' AND event_type = 'refresh' ORDER BY event_id",
                 (schema,),
             ).fetchall()
         )

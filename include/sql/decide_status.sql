@@ -5,6 +5,8 @@ SET export_status = CASE
         WHEN NOT src_present                              THEN 'dropped'   -- gone from the source
         WHEN tgt_present IS NULL OR src_row_count IS NULL THEN 'pending'   -- not compared yet
         WHEN NOT tgt_present                              THEN 'missing'   -- no table on the target
+        WHEN tgt_row_count = src_row_count
+         AND src_fingerprint <> tgt_fingerprint            THEN 'mismatch'  -- same count, other content
         WHEN tgt_row_count = src_row_count                THEN 'complete'  -- also 0 = 0: empty is not a reject
         WHEN tgt_row_count = 0                            THEN 'reject'    -- nothing arrived
         WHEN src_row_count > tgt_row_count                THEN 'partial'   -- some rows missing

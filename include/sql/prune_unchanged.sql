@@ -11,4 +11,6 @@ WHERE refresh_id = :refresh_id
       AND COALESCE(a.tgt_row_count, -1) = COALESCE({stage}.tgt_row_count, -1)
       AND COALESCE(CAST(a.src_present AS INTEGER), -1) = COALESCE(CAST({stage}.src_present AS INTEGER), -1)
       AND COALESCE(CAST(a.tgt_present AS INTEGER), -1) = COALESCE(CAST({stage}.tgt_present AS INTEGER), -1)
+      AND COALESCE(a.src_fingerprint, '') = COALESCE({stage}.src_fingerprint, '')
+      AND COALESCE(a.tgt_fingerprint, '') = COALESCE({stage}.tgt_fingerprint, '')
   )

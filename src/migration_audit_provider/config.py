@@ -25,6 +25,7 @@ from migration_audit_provider.exceptions import AuditInputError
 
 DAG_ID_PREFIX = "migration_audit__"
 _ON_INCOMPLETE = ("fail", "warn")
+FINGERPRINT_MODES = ("off", "new_complete", "all")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class SchemaSettings:
     rerun_partials: bool = False
     rerun_overloads: bool = False
     on_incomplete: str = "fail"
+    fingerprint: str = "new_complete"
+    """Compare the content of tables whose counts agree: ``new_complete``, ``all`` or ``off``."""
     retries: int = 2
 
 
@@ -114,6 +117,8 @@ def _check_values(s: SchemaSettings, source: str) -> None:
             raise AuditInputError(f"{where}: {name} must be a positive integer")
     if not isinstance(s.retries, int) or s.retries < 0:
         raise AuditInputError(f"{where}: retries must be a non-negative integer")
+    if s.fingerprint not in FINGERPRINT_MODES:
+        raise AuditInputError(f"{where}: fingerprint must be one of {FINGERPRINT_MODES}")
     if s.on_incomplete not in _ON_INCOMPLETE:
         raise AuditInputError(f"{where}: on_incomplete must be one of {_ON_INCOMPLETE}")
     if s.schedule is not None:

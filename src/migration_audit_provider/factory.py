@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
-from migration_audit_provider.config import SchemaSettings
+from migration_audit_provider.config import FINGERPRINT_MODES, SchemaSettings
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.operators.audit import (
     CheckAuditOperator,
@@ -63,6 +63,14 @@ def audit_params(settings: SchemaSettings) -> dict[str, Param]:
         "rerun_overloads": Param(
             settings.rerun_overloads, type="boolean", title="Rerun overloaded tables too"
         ),
+        "fingerprint": Param(
+            settings.fingerprint,
+            type="string",
+            enum=list(FINGERPRINT_MODES),
+            title="Compare content",
+            description="new_complete: fingerprint tables that just turned complete; all: every table "
+            "whose counts agree; off: counts only.",
+        ),
         "on_incomplete": Param(
             settings.on_incomplete,
             type="string",
@@ -80,11 +88,15 @@ def validate_run_params(params: Mapping[str, Any], schema: str) -> dict[str, Any
     for name in BOOLEAN_PARAMS:
         if not isinstance(params.get(name), bool):
             raise AuditInputError(f"param {name} must be true or false, got {params.get(name)!r}")
+    if params.get("fingerprint") not in FINGERPRINT_MODES:
+        raise AuditInputError(
+            f"param fingerprint must be one of {FINGERPRINT_MODES}, got {params.get('fingerprint')!r}"
+        )
     if params.get("on_incomplete") not in ("fail", "warn"):
         raise AuditInputError(
             f"param on_incomplete must be 'fail' or 'warn', got {params.get('on_incomplete')!r}"
         )
-    return {k: params[k] for k in ("schema", *BOOLEAN_PARAMS, "on_incomplete")}
+    return {k: params[k] for k in ("schema", *BOOLEAN_PARAMS, "fingerprint", "on_incomplete")}
 
 
 def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **dag_kwargs: Any) -> DAG:
@@ -128,7 +140,10 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
         validated = validate_params()
         init = InitAuditOperator(task_id="init_audit", **common)
         refresh = RefreshAuditOperator(
-            task_id="refresh_audit", count_source="{{ params.count_source }}", **common
+            task_id="refresh_audit",
+            count_source="{{ params.count_source }}",
+            fingerprint="{{ params.fingerprint }}",
+            **common,
         )
         get_rejects = GetRejectsOperator(
             task_id="get_rejects",
@@ -143,6 +158,7 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
         final_refresh = RefreshAuditOperator(
             task_id="refresh_again",
             count_source="{{ params.count_source }}",
+            fingerprint="{{ params.fingerprint }}",
             trigger_rule="none_failed",  # runs when there was nothing to rerun (rerun skipped)
             **common,
         )

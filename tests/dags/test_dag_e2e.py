@@ -78,6 +78,11 @@ def test_audit_only_chain_reruns_rejects_partials_and_overloads(
     for table, (src_rows, tgt_rows) in layout.items():
         source.create_table("legacy", table, src_rows)
         target.create_table("legacy", table, tgt_rows)
+    # Same count, other content: only the fingerprint sees it.
+    layout["shifted"] = (6, 6)
+    source.create_table("legacy", "shifted", 6)
+    target.create_table("legacy", "shifted", 6)
+    target.execute('UPDATE "legacy"."shifted" SET name = \'stale\' WHERE id = 4', schemas=["legacy"])
     config = CONFIG % "legacy: {data_run: false, rerun_partials: true, rerun_overloads: true}"
 
     run = run_dag(tmp_path, monkeypatch, config, "migration_audit__legacy")
@@ -88,6 +93,10 @@ def test_audit_only_chain_reruns_rejects_partials_and_overloads(
     transitions = {(h[0], h[2], h[3]) for h in history_rows(target, "legacy") if h[1] == "refresh"}
     assert {("rejected", "reject", "complete"), ("partial", "partial", "complete")} <= transitions
     assert ("overload", "overload", "complete") in transitions
+    assert ("shifted", "mismatch", "complete") in transitions
+    assert target.execute('SELECT name FROM "legacy"."shifted" WHERE id = 4', schemas=["legacy"]) == [
+        ("row 4",)
+    ]
     assert "data_run" not in task_states(run)
 
 

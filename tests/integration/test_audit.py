@@ -101,7 +101,7 @@ def test_transitions_follow_the_data(source, target, context):
     refresh("sales").execute(context)
 
     target.insert_rows("sales", "reject_t", 5)  # the rerun delivered
-    target.insert_rows("sales", "partial_t", 2, start=100)
+    target.insert_rows("sales", "partial_t", 2, start=3)  # the missing rows 3 and 4 arrive
     source.insert_rows("sales", "complete_t", 1, start=100)  # the source moved on: partial now
     target.create_table("sales", "missing_t", 5)
     refresh("sales").execute({**context, "run_id": "after_rerun"})
@@ -220,3 +220,61 @@ def test_refresh_all_schemas(source, target, context):
     summary = refresh(None).execute(context)
     assert summary["by_status"] == {"complete": 1, "missing": 1}
     assert set(summary["schemas"]) == {"a", "b"}
+
+
+def test_same_count_other_content_is_a_mismatch_and_the_keys_are_recorded(source, target, context):
+    source.create_schema("m")
+    target.create_schema("m")
+    keyed = "id INTEGER PRIMARY KEY, name TEXT"
+    source.create_table("m", "keyed", 50, columns=keyed)
+    target.create_table("m", "keyed", 50, columns=keyed)
+    source.create_table("m", "nokey", 5)
+    target.create_table("m", "nokey", 5)
+    target.execute('UPDATE "m"."keyed" SET name = \'changed\' WHERE id IN (7, 31)', schemas=["m"])
+    target.execute('UPDATE "m"."nokey" SET name = NULL WHERE id = 2', schemas=["m"])
+    init("m").execute(context)
+
+    off = refresh("m", fingerprint="off").execute({**context, "run_id": "counts_only"})
+    assert off["by_status"] == {"complete": 2}  # what the seed's audit would have said
+    assert refresh("m").execute(context)["by_status"] == {"complete": 2}  # "new_complete": no news
+    summary = refresh("m", fingerprint="all").execute({**context, "run_id": "content"})
+
+    assert summary["by_status"] == {"mismatch": 2}
+    rows = audit_rows(target, "m")
+    assert rows["keyed"][:4] == ("mismatch", 50, 50, False)
+    ph = "%s" if target.kind == "postgres" else "?"
+    details = target.execute(
+        "SELECT table_name, detail FROM migration.audit_history "
+        f"WHERE event_type = 'mismatch' AND run_id = {ph}",
+        ("content",),
+        schemas=["migration"],
+    )
+    import json
+
+    found = {table: json.loads(detail) for table, detail in details}
+    assert found["keyed"]["key"] == "id" and found["keyed"]["differing_keys"] == ["31", "7"]
+    assert found["nokey"]["key"] is None and found["nokey"]["differing_keys"] == []
+    batches = GetRejectsOperator(task_id="get_rejects", schema="m").execute(context)
+    assert batches == [["keyed", "nokey"]]
+
+
+def test_a_fixed_mismatch_turns_complete(source, target, context):
+    source.create_schema("m")
+    target.create_schema("m")
+    source.create_table("m", "t", 3)
+    target.create_table("m", "t", 3)
+    target.execute('UPDATE "m"."t" SET name = \'x\' WHERE id = 1', schemas=["m"])
+    init("m").execute(context)
+    refresh("m").execute(context)  # pending -> counts agree -> fingerprinted: mismatch
+    assert audit_rows(target, "m")["t"][0] == "mismatch"
+    target.execute('UPDATE "m"."t" SET name = \'row 1\' WHERE id = 1', schemas=["m"])
+    refresh("m").execute({**context, "run_id": "fixed"})  # a mismatch is re-checked every refresh
+    assert audit_rows(target, "m")["t"][0] == "complete"
+    transitions = [(h[2], h[3]) for h in history_rows(target, "m") if h[1] == "refresh"]
+    assert transitions == [("pending", "mismatch"), ("mismatch", "complete")]
+
+
+def test_bad_fingerprint_mode_is_refused(source, target, context):
+    source.create_schema("m")
+    with pytest.raises(AuditInputError, match="fingerprint must be one of"):
+        refresh("m", fingerprint="sometimes").execute(context)

@@ -344,6 +344,7 @@ def test_dispatcher_starts_the_chosen_schema_audit(live):
         "count_source": True,
         "rerun_partials": True,
         "rerun_overloads": False,
+        "fingerprint": "new_complete",
         "on_incomplete": "fail",
     }
     run = live.stack.wait_for_run(SALES, new[0]["dag_run_id"], timeout=RUN_TIMEOUT)

@@ -15,7 +15,7 @@ last_change AS (
     FROM {history} AS h
     JOIN page AS p ON p.table_name = h.table_name
     WHERE h.table_schema = :schema
-      AND h.event_type <> 'copy'
+      AND h.event_type IN ('init', 'refresh')
       AND h.new_status IS NOT NULL
       AND (h.old_status IS NULL OR h.old_status <> h.new_status)
     GROUP BY h.table_name

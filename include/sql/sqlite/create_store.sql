@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS {audit} (
     count_method    VARCHAR(32),
     created_ts      TIMESTAMP    NOT NULL,
     last_run_id     VARCHAR(250),
+    src_fingerprint VARCHAR(128),
+    tgt_fingerprint VARCHAR(128),
+    fingerprinted_at TIMESTAMP,
     PRIMARY KEY (table_schema, table_name)
 );
 
@@ -40,7 +43,8 @@ CREATE TABLE IF NOT EXISTS {history} (
     rows_read       BIGINT,
     rows_written    BIGINT,
     seconds         REAL,
-    error           VARCHAR(4000)
+    error           VARCHAR(4000),
+    detail          VARCHAR(4000)
 );
 CREATE INDEX IF NOT EXISTS {schema}.audit_history_by_table ON {history_name} (table_schema, table_name, event_id);
 
@@ -56,6 +60,8 @@ CREATE TABLE IF NOT EXISTS {stage} (
     src_counted_at  TIMESTAMP,
     tgt_counted_at  TIMESTAMP,
     count_method    VARCHAR(32),
+    src_fingerprint VARCHAR(128),
+    tgt_fingerprint VARCHAR(128),
     export_status   VARCHAR(16),
     PRIMARY KEY (refresh_id, table_schema, table_name)
 );

@@ -166,6 +166,24 @@ class AuditDialect:
                 counts[batch[int(pos)]] = int(n)
         return counts
 
+    # -- bulk writes -------------------------------------------------------------------------------
+    def bulk_insert(
+        self,
+        session: Session,
+        insert_sql: str,
+        table_sql: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order) into ``table_sql`` in the current transaction.
+
+        :param insert_sql: the statement file's ``INSERT … VALUES (:column, …)`` for those columns,
+            run once per row (default: the driver's ``executemany``; vertica-python turns an
+            ``INSERT … VALUES`` into one ``COPY … NO COMMIT`` by itself).
+        :param table_sql: the dialect-quoted target table, for dialects with a bulk path of their own.
+        """
+        session.executemany(insert_sql, [dict(zip(columns, row, strict=True)) for row in rows])
+
     # -- values ------------------------------------------------------------------------------------
     @staticmethod
     def timestamp(value: datetime) -> Any:

@@ -11,12 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
+from migration_audit_provider.config import FINGERPRINT_MODES
 from migration_audit_provider.exceptions import AuditIncompleteError, AuditInputError
 from migration_audit_provider.hooks.audit import MigrationAuditHook
-from migration_audit_provider.store import DEFAULT_STORE_SCHEMA, STATUSES, AuditStore, Observation, utcnow
+from migration_audit_provider.store import (
+    DEFAULT_STORE_SCHEMA,
+    STATUSES,
+    AuditRow,
+    AuditStore,
+    Observation,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from migration_audit_provider.fingerprint import Comparison
 
 DEFAULT_SOURCE_CONN_ID = "migration_source"
 DEFAULT_TARGET_CONN_ID = "migration_target"
@@ -138,14 +148,29 @@ class RefreshAuditOperator(BaseAuditOperator):
 
     :param count_source: recount the source too (default), so a source that changed shows as
         ``partial``/``overload``; ``False`` keeps the source counts from the last init/refresh.
+    :param fingerprint: compare content, not only counts, of tables whose counts agree:
+        ``"new_complete"`` (default) for those that just turned complete, ``"all"`` for every one,
+        ``"off"`` for none. A table with equal counts and different fingerprints is a ``mismatch``;
+        with a one-column primary key, the differing keys are found and recorded in the history.
+    :param max_mismatch_keys: differing keys recorded at most per table.
     :param force: restage every table even if its counts did not change (repairs hand edits).
     """
 
-    template_fields: Sequence[str] = (*BaseAuditOperator.template_fields, "count_source")
+    template_fields: Sequence[str] = (*BaseAuditOperator.template_fields, "count_source", "fingerprint")
 
-    def __init__(self, *, count_source: bool = True, force: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        count_source: bool = True,
+        fingerprint: str = "new_complete",
+        max_mismatch_keys: int = 100,
+        force: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.count_source = count_source
+        self.fingerprint = fingerprint
+        self.max_mismatch_keys = max_mismatch_keys
         self.force = force
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -174,6 +199,7 @@ class RefreshAuditOperator(BaseAuditOperator):
     def refresh_schema(self, schema: str, context: Context) -> dict[str, Any]:
         started = utcnow()
         count_source = _truthy(self.count_source)
+        mode = self.checked_fingerprint_mode()
         src_counts: dict[str, int] = {}
         src_counted_at = None
         with self.source.session([schema]) as src:
@@ -183,21 +209,28 @@ class RefreshAuditOperator(BaseAuditOperator):
                 src_counted_at = utcnow()
         with self.store.session(write=True) as session:
             self.store.ensure(session)
-            audited = set(self.store.read(session, schema))
+            stored = self.store.read(session, schema)
+        tables = sorted(stored.keys() | src_counts.keys())
 
         with self.target.session([schema]) as tgt:
-            tgt_counts = self.target.count_tables(tgt, schema, sorted(audited | set(src_counts)))
+            tgt_counts = self.target.count_tables(tgt, schema, tables)
         tgt_counted_at = utcnow()
+        if not count_source:
+            src_counts = {t: row.src_row_count for t, row in stored.items() if row.src_present}
 
+        comparisons = self.compare_contents(schema, mode, stored, src_counts, tgt_counts)
         observations = []
-        for table in sorted(audited | set(src_counts)):
+        for table in tables:
+            comparison = comparisons.get(table)
             observations.append(
                 Observation(
                     table,
                     src_present=(table in src_counts) if count_source else None,
-                    src_row_count=src_counts.get(table),
+                    src_row_count=src_counts.get(table) if count_source else None,
                     tgt_present=table in tgt_counts,
                     tgt_row_count=tgt_counts.get(table),
+                    src_fingerprint=comparison.source if comparison else None,
+                    tgt_fingerprint=comparison.target if comparison else None,
                 )
             )
         with self.store.session(schema, write=True) as session:
@@ -212,6 +245,9 @@ class RefreshAuditOperator(BaseAuditOperator):
                 tgt_counted_at=tgt_counted_at,
                 force=self.force,
             )
+            for comparison in comparisons.values():
+                if not comparison.equal:
+                    self.store.record_mismatch(session, context=context, schema=schema, comparison=comparison)
             self.store.record_run(
                 session,
                 context=context,
@@ -223,10 +259,72 @@ class RefreshAuditOperator(BaseAuditOperator):
             )
             summary = self.store.summary(session, schema)
         summary["changed"] = result.changed + result.added
+        summary["fingerprinted"] = len(comparisons)
         self.log.info(
-            "Refresh of %s: %s rows changed; by status %s", schema, summary["changed"], summary["by_status"]
+            "Refresh of %s: %s rows changed, %s table(s) fingerprinted; by status %s",
+            schema,
+            summary["changed"],
+            len(comparisons),
+            summary["by_status"],
         )
         return summary
+
+    def checked_fingerprint_mode(self) -> str:
+        mode = self.fingerprint if self.fingerprint is not None else "off"
+        if mode not in FINGERPRINT_MODES:
+            raise AuditInputError(f"fingerprint must be one of {FINGERPRINT_MODES}, got {mode!r}")
+        return mode
+
+    def compare_contents(
+        self,
+        schema: str,
+        mode: str,
+        stored: dict[str, AuditRow],
+        src_counts: dict[str, int],
+        tgt_counts: dict[str, int],
+    ) -> dict[str, Comparison]:
+        """Fingerprint the tables whose counts agree: all of them, or those that just turned complete.
+
+        A table "just turned complete" when its counts agree now and its stored status is not
+        ``complete`` or its stored counts differ. A table that cannot be fingerprinted (an unusual
+        column type) is logged and left to the counts.
+        """
+        if mode == "off":
+            return {}
+        candidates = []
+        for table, n in tgt_counts.items():
+            if src_counts.get(table) != n:
+                continue
+            row = stored.get(table)
+            fresh = (
+                row is None
+                or row.export_status != "complete"
+                or (row.src_row_count, row.tgt_row_count)
+                != (
+                    src_counts[table],
+                    n,
+                )
+            )
+            if mode == "all" or fresh:
+                candidates.append(table)
+        if not candidates:
+            return {}
+        from migration_audit_provider.fingerprint import compare_table
+
+        comparisons: dict[str, Comparison] = {}
+        with self.source.session([schema]) as src, self.target.session([schema]) as tgt:
+            for table in sorted(candidates):
+                try:
+                    comparisons[table] = compare_table(
+                        src, tgt, schema, table, max_keys=self.max_mismatch_keys
+                    )
+                except Exception as err:
+                    self.log.warning(
+                        "Could not fingerprint %s.%s (%s); counts decide its status", schema, table, err
+                    )
+                    src.rollback()
+                    tgt.rollback()
+        return comparisons
 
 
 class GetRejectsOperator(BaseAuditOperator):
@@ -235,7 +333,7 @@ class GetRejectsOperator(BaseAuditOperator):
     The XCom value is a list of lists of table names (at most ``batch_size`` each), so thousands of
     rejects become a handful of mapped rerun tasks. An empty list means nothing to rerun.
 
-    :param statuses: statuses to select (default ``reject``).
+    :param statuses: statuses to select (default ``reject`` and ``mismatch``: same count, other content).
     :param include_partial: also select ``partial`` tables.
     :param include_overload: also select ``overload`` tables.
     :param batch_size: tables per batch.
@@ -251,7 +349,7 @@ class GetRejectsOperator(BaseAuditOperator):
     def __init__(
         self,
         *,
-        statuses: Sequence[str] = ("reject",),
+        statuses: Sequence[str] = ("reject", "mismatch"),
         include_partial: bool = False,
         include_overload: bool = False,
         batch_size: int = 100,
