@@ -29,6 +29,33 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["migration_audit_provider.hooks.audit"],
             }
         ],
+        "plugins": [
+            {
+                "name": "migration_audit",
+                "plugin-class": "migration_audit_provider.plugins.dashboard.MigrationAuditPlugin",
+            }
+        ],
+        "config": {
+            "migration_audit": {
+                "description": "The Migration audit dashboard in the Airflow UI.",
+                "options": {
+                    "conn_id": {
+                        "description": "Connection of the target cluster that holds the audit store.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "migration_target",
+                    },
+                    "store_schema": {
+                        "description": "Schema of the audit store on that connection.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "migration",
+                    },
+                },
+            }
+        },
         "integrations": [
             {
                 "integration-name": "Migration Audit",
