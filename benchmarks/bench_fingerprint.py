@@ -1,0 +1,400 @@
+"""Fingerprint benchmark: a table's content fingerprint against ``COUNT(*)``, and bisection to differing keys.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_fingerprint.py --rows 1000000 --sqlite-rows 200000
+
+PostgreSQL (one throwaway server, ``_pg.start_server``): a ``--rows`` table with a realistic
+~150-byte row (the one ``bench_copy.py`` copies: ``bigint`` key, ``integer``, ``numeric(12,2)``,
+``timestamp``, three ``text``), vacuumed and analysed, in database ``fp_src``; ``fp_tgt`` is an exact
+copy (``CREATE DATABASE ... TEMPLATE``) and ``fp_tgt_<k>`` are copies with ``k`` rows changed (one
+``text`` value each, spread evenly over the key range). Measured, warm cache, median of ``--repeat``:
+
+* ``COUNT(*)`` as the provider counts (``AuditDialect.count_rows``) and its plan;
+* a breakdown of what a fingerprint costs: a single-process sequential ``COUNT(*)``, building every
+  row's canonical text, plus its ``MD5``, and ``MD5`` of PostgreSQL's own row text (no canonical
+  form) for comparison;
+* ``fingerprint`` of one side (the provider's), and ``compare_table`` of two equal tables (both sides);
+* ``compare_table(..., max_keys=100)`` against the copies with 1 and 100 changed rows: seconds, keys
+  found (checked against the keys changed), statements sent, and where the time went.
+
+SQLite (``--sqlite-rows``, a "cluster" folder; the fingerprint's MD5 and canonical forms are Python
+functions registered on the connection): ``COUNT(*)``, ``fingerprint`` and bisection to 1 key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import _common  # noqa: I001 - first: sets up a throwaway Airflow home before anything imports Airflow
+import _common2
+from _common import fmt_seconds, median, print_table
+from _common2 import SCHEMA, qualified, quote
+
+from migration_audit_provider.dialects.base import Session
+from migration_audit_provider.dialects.postgres import PostgresAuditDialect
+from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
+from migration_audit_provider.fingerprint import compare_table, fingerprint, row_expression, table_shape
+
+TABLE = "t"
+GOAL = 3.0
+"""Goal: a fingerprint within 3x the time of ``COUNT(*)`` on the same table."""
+
+
+class _NoHook:
+    def get_conn(self):  # the benchmark opens its own connections
+        raise AssertionError("not used")
+
+
+def timed(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall seconds of ``repeat`` runs after one untimed warm-up, and the last result."""
+    result = action()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - started)
+    return median(times), result
+
+
+def changed_keys(rows: int, k: int) -> list[int]:
+    """``k`` keys spread evenly over ``1..rows``."""
+    step = rows // k
+    return [1 + i * step + step // 2 for i in range(k)]
+
+
+# -- statements sent during a bisection ------------------------------------------------------------------
+class Tally:
+    """Statements a session sends, by kind (read from the SQL text), with their time."""
+
+    KINDS = (("NTILE", "split points"), ("GROUP BY seg", "segment fingerprints"),
+             ("SUM(h1)", "table fingerprint"), ("ma_fingerprint", "table fingerprint"),
+             ("MD5(", "row hashes"), ("ma_md5(", "row hashes"), ("COUNT(*)", "range counts"))  # fmt: skip
+
+    def __init__(self) -> None:
+        self.count: dict[str, int] = defaultdict(int)
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def kind(self, sql: str) -> str:
+        return next((name for marker, name in self.KINDS if marker in sql), "catalog")
+
+    @contextmanager
+    def watching(self, *sessions: Session):
+        originals = [s.fetchall for s in sessions]
+
+        def wrap(original):
+            def fetchall(sql: str, params=None):
+                started = time.perf_counter()
+                try:
+                    return original(sql, params)
+                finally:
+                    kind = self.kind(sql)
+                    self.count[kind] += 1
+                    self.seconds[kind] += time.perf_counter() - started
+
+            return fetchall
+
+        for session, original in zip(sessions, originals, strict=True):
+            session.fetchall = wrap(original)
+        try:
+            yield self
+        finally:
+            for session in sessions:
+                del session.fetchall  # back to the class's method
+
+    def describe(self) -> str:
+        order = sorted(self.seconds, key=self.seconds.get, reverse=True)
+        return ", ".join(f"{k} {self.count[k]}x {self.seconds[k]:.2f} s" for k in order)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------------
+def pg_session(server, db: str) -> Session:
+    conn = server.connect(db, autocommit=False)
+    return Session(PostgresAuditDialect(_NoHook()), conn)
+
+
+def pg_plan(session: Session, sql: str) -> str:
+    rows = session.fetchall("EXPLAIN " + sql)
+    session.rollback()
+    nodes = []
+    for (line,) in rows:
+        text = line.strip().lstrip("->").strip()
+        name = text.split("  (")[0]
+        if name and not name.startswith(("Workers", "Filter", "Output", "Index Cond")):
+            nodes.append(name.split(" on ")[0])
+    return " > ".join(nodes)
+
+
+def pg_breakdown(session: Session, shape, repeat: int) -> list[tuple[str, float, str]]:
+    """``(step, seconds, plan)``: what building the fingerprint costs, step by step."""
+    table = qualified(TABLE)
+    row = row_expression(session, shape)
+    steps = [
+        ("COUNT(*) (provider's count_rows)", f"SELECT {0} AS pos, COUNT(*) AS n FROM {table}", ""),
+        ("COUNT(*), sequential scan, 1 process", f"SELECT COUNT(*) FROM {table}",
+         "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL enable_indexonlyscan = off; "
+         "SET LOCAL enable_bitmapscan = off"),
+        ("every row's canonical text", f"SELECT SUM(LENGTH({row})) FROM {table}", ""),
+        ("MD5 of every row's canonical text", f"SELECT COUNT(MD5({row})) FROM {table}", ""),
+        ("MD5 of PostgreSQL's row text (no canonical form)",
+         f"SELECT COUNT(MD5(CAST(r AS TEXT))) FROM {table} AS r", ""),
+    ]  # fmt: skip
+    out = []
+    for label, sql, settings in steps:
+
+        def run(sql: str = sql, settings: str = settings) -> Any:
+            if settings:
+                for stmt in settings.split(";"):
+                    session.execute(stmt)
+            value = session.fetchall(sql)
+            session.rollback()
+            return value
+
+        seconds, _ = timed(run, repeat)
+        if settings:
+            for stmt in settings.split(";"):
+                session.execute(stmt)
+        plan = pg_plan(session, sql)
+        out.append((label, seconds, plan))
+    return out
+
+
+def bench_postgres(server, rows: int, keys: Sequence[int], repeat: int) -> dict[str, Any]:
+    server.create_database("fp_src")
+    with server.connect("fp_src") as conn:
+        _common2.pg_create_table(conn, TABLE, rows)
+    with server.connect() as conn:
+        for db in ["fp_tgt", *(f"fp_tgt_{k}" for k in keys)]:
+            conn.execute(f"CREATE DATABASE {quote(db)} TEMPLATE fp_src")
+    expected = {}
+    for k in keys:
+        expected[k] = changed_keys(rows, k)
+        with server.connect(f"fp_tgt_{k}") as conn:
+            conn.execute(
+                f"UPDATE {qualified(TABLE)} SET status = status || '!' WHERE id = ANY(%s)", (expected[k],)
+            )
+            conn.execute(f"VACUUM (ANALYZE) {qualified(TABLE)}")
+    print(f"# PostgreSQL: {rows:,}-row table ready, {len(keys)} changed copies", flush=True)
+
+    src, tgt = pg_session(server, "fp_src"), pg_session(server, "fp_tgt")
+    try:
+        shape = table_shape(src, tgt, SCHEMA, TABLE)
+        src.rollback()
+        tgt.rollback()
+
+        def count() -> int:
+            n = src.dialect.count_rows(src, SCHEMA, [TABLE])[TABLE]
+            src.rollback()
+            return n
+
+        def one_fingerprint() -> str:
+            value = fingerprint(src, SCHEMA, TABLE, shape)
+            src.rollback()
+            return value
+
+        def compare_equal():
+            result = compare_table(src, tgt, SCHEMA, TABLE)
+            src.rollback()
+            tgt.rollback()
+            return result
+
+        def count_both() -> None:
+            for s in (src, tgt):
+                s.dialect.count_rows(s, SCHEMA, [TABLE])
+                s.rollback()
+
+        count_s, n = timed(count, repeat)
+        assert n == rows, n
+        fp_s, value = timed(one_fingerprint, repeat)
+        cmp_s, result = timed(compare_equal, repeat)
+        assert result.equal, result
+        both_s, _ = timed(count_both, repeat)
+        breakdown = pg_breakdown(src, shape, repeat)
+        fp_plan = pg_plan(src, _fingerprint_sql(src, shape))
+    finally:
+        tgt.conn.close()
+    print("# PostgreSQL: counts and fingerprints done", flush=True)
+
+    bisections = []
+    for k in keys:
+        tgt = pg_session(server, f"fp_tgt_{k}")
+        try:
+            tally = Tally()
+
+            def locate(tgt: Session = tgt) -> Any:
+                result = compare_table(src, tgt, SCHEMA, TABLE, max_keys=100)
+                src.rollback()
+                tgt.rollback()
+                return result
+
+            locate()  # warm-up, untimed
+            with tally.watching(src, tgt):
+                started = time.perf_counter()
+                result = locate()
+                seconds = time.perf_counter() - started
+            found = sorted(result.differing_keys)
+            if found != sorted(expected[k])[:100]:
+                raise AssertionError(f"bisection found {found[:10]}..., expected {expected[k][:10]}...")
+            bisections.append((k, seconds, len(found), result.keys_truncated, tally))
+        finally:
+            tgt.conn.close()
+        print(f"# PostgreSQL: bisection to {k} key(s) done", flush=True)
+    src.conn.close()
+    return {
+        "rows": rows,
+        "count": count_s,
+        "fingerprint": fp_s,
+        "compare": cmp_s,
+        "count_both": both_s,
+        "breakdown": breakdown,
+        "fingerprint_plan": fp_plan,
+        "bisections": bisections,
+        "value": value,
+    }
+
+
+def _fingerprint_sql(session: Session, shape) -> str:
+    from migration_audit_provider.fingerprint import _Range, _render
+
+    where, _params = _Range().where(session, shape.key)
+    return _render(
+        session, "fingerprint/table", row=row_expression(session, shape), table=qualified(TABLE), where=where
+    )
+
+
+# -- SQLite ----------------------------------------------------------------------------------------------
+def sqlite_session(folder: Path) -> Session:
+    dialect = SqliteAuditDialect(_NoHook())
+    conn = sqlite3.connect(folder / "main.db")
+    dialect.prepare(conn, [SCHEMA], write=False)
+    return Session(dialect, conn)
+
+
+def bench_sqlite(tmp: Path, rows: int, repeat: int) -> dict[str, Any]:
+    src_dir, eq_dir, diff_dir = tmp / "src", tmp / "tgt", tmp / "tgt_1"
+    _common2.sqlite_cluster(src_dir)
+    _common2.sqlite_create_table(src_dir, TABLE, rows)
+    for folder in (eq_dir, diff_dir):
+        _common2.sqlite_cluster(folder)
+        shutil.copy(src_dir / f"{SCHEMA}.db", folder / f"{SCHEMA}.db")
+    key = changed_keys(rows, 1)[0]
+    with sqlite3.connect(diff_dir / f"{SCHEMA}.db") as conn:
+        conn.execute(f"UPDATE {quote(TABLE)} SET status = status || '!' WHERE id = ?", (key,))
+    conn.close()
+    src, tgt, diff = sqlite_session(src_dir), sqlite_session(eq_dir), sqlite_session(diff_dir)
+    try:
+        shape = table_shape(src, tgt, SCHEMA, TABLE)
+        count_s, n = timed(lambda: src.dialect.count_rows(src, SCHEMA, [TABLE])[TABLE], repeat)
+        assert n == rows, n
+        fp_s, _ = timed(lambda: fingerprint(src, SCHEMA, TABLE, shape), repeat)
+        cmp_s, result = timed(lambda: compare_table(src, tgt, SCHEMA, TABLE), repeat)
+        assert result.equal
+        tally = Tally()
+        with tally.watching(src, diff):
+            started = time.perf_counter()
+            located = compare_table(src, diff, SCHEMA, TABLE, max_keys=100)
+            bisect_s = time.perf_counter() - started
+        if located.differing_keys != [key]:
+            raise AssertionError(f"SQLite bisection found {located.differing_keys}, expected [{key}]")
+    finally:
+        for s in (src, tgt, diff):
+            s.conn.close()
+    print("# SQLite: done", flush=True)
+    return {"rows": rows, "count": count_s, "fingerprint": fp_s, "compare": cmp_s,
+            "bisect": (1, bisect_s, 1, False, tally)}  # fmt: skip
+
+
+# -- report ----------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the PostgreSQL table")
+    parser.add_argument("--sqlite-rows", type=int, default=200_000, help="rows of the SQLite table (0: skip)")
+    parser.add_argument("--keys", default="1,100", help="changed rows the bisection must find, per run")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (median shown)")
+    args = parser.parse_args(argv)
+    keys = _common.parse_sizes(args.keys)
+
+    import _pg
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-fingerprint-"))
+    server = _pg.start_server()
+    try:
+        with server.connect() as conn:
+            pg_version = _pg.server_version(conn)
+        print(f"# machine: {_common.machine(pg_version)}", flush=True)
+        print(f"# load average at start: {_common2.load_average()}", flush=True)
+        pg = bench_postgres(server, args.rows, keys, args.repeat)
+        lite = bench_sqlite(tmp, args.sqlite_rows, args.repeat) if args.sqlite_rows else None
+        print(f"# load average at end: {_common2.load_average()}", flush=True)
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    n = pg["rows"]
+    rows = [
+        ["postgres", f"{n:,}", "COUNT(*) (provider's count_rows)", fmt_seconds(pg["count"]), "1.0x"],
+        ["postgres", f"{n:,}", "fingerprint, one side (provider)", fmt_seconds(pg["fingerprint"]),
+         f"{pg['fingerprint'] / pg['count']:,.1f}x"],
+        ["postgres", f"{n:,}", "COUNT(*) of both sides", fmt_seconds(pg["count_both"]),
+         f"{pg['count_both'] / pg['count']:,.1f}x"],
+        ["postgres", f"{n:,}", "compare_table, equal (both sides)", fmt_seconds(pg["compare"]),
+         f"{pg['compare'] / pg['count']:,.1f}x"],
+    ]  # fmt: skip
+    if lite:
+        m = lite["rows"]
+        rows += [
+            ["sqlite", f"{m:,}", "COUNT(*) (provider's count_rows)", fmt_seconds(lite["count"]), "1.0x"],
+            ["sqlite", f"{m:,}", "fingerprint, one side (provider)", fmt_seconds(lite["fingerprint"]),
+             f"{lite['fingerprint'] / lite['count']:,.1f}x"],
+            ["sqlite", f"{m:,}", "compare_table, equal (both sides)", fmt_seconds(lite["compare"]),
+             f"{lite['compare'] / lite['count']:,.1f}x"],
+        ]  # fmt: skip
+    print_table(["db", "rows", "measurement", "seconds", "vs COUNT(*)"], rows, align="lrlrr")
+    print()
+    provider_step = ("fingerprint (provider's table.sql)", pg["fingerprint"], pg["fingerprint_plan"])
+    steps = [*pg["breakdown"], provider_step]
+    print_table(
+        ["PostgreSQL step (one side)", "seconds", "vs COUNT(*)", "plan"],
+        [[label, fmt_seconds(s), f"{s / pg['count']:,.1f}x", plan] for label, s, plan in steps],
+        align="lrrl",
+    )
+    print()
+    bis = [("postgres", n, *b) for b in pg["bisections"]]
+    if lite:
+        bis.append(("sqlite", lite["rows"], *lite["bisect"]))
+    print_table(
+        ["db", "rows", "changed rows", "compare_table(max_keys=100) s", "keys found",
+         "statements (both sides)", "where the time went"],
+        [[db, f"{rows_:,}", str(k), fmt_seconds(s), f"{found}{' (truncated)' if trunc else ''}",
+          str(sum(t.count.values())), t.describe()] for db, rows_, k, s, found, trunc, t in bis],
+        align="lrrrrrl",
+    )  # fmt: skip
+    print()
+    ratio = pg["fingerprint"] / pg["count"]
+    verdict = "met" if ratio <= GOAL else "MISSED"
+    parts = [
+        f"fingerprint {n:,} rows PostgreSQL: {fmt_seconds(pg['fingerprint'])} s vs COUNT(*) "
+        f"{fmt_seconds(pg['count'])} s = {ratio:,.1f}x (goal <= {GOAL:g}x: {verdict})",
+        f"compare_table equal {fmt_seconds(pg['compare'])} s",
+        "bisection " + ", ".join(f"{k} key(s) {fmt_seconds(s)} s" for k, s, *_ in pg["bisections"]),
+    ]  # fmt: skip
+    if lite:
+        lite_ratio = lite["fingerprint"] / lite["count"]
+        parts.append(f"SQLite {lite['rows']:,} rows: fingerprint {lite_ratio:,.1f}x COUNT(*)")
+    print("SUMMARY " + "; ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
