@@ -322,6 +322,9 @@ class RefreshAuditOperator(BaseAuditOperator):
                     self.log.warning(
                         "Could not fingerprint %s.%s (%s); counts decide its status", schema, table, err
                     )
+                finally:
+                    # End the read transaction per table: PostgreSQL holds a lock per table read until
+                    # then, and 20,000 of them exhaust its lock table ("out of shared memory").
                     src.rollback()
                     tgt.rollback()
         return comparisons
