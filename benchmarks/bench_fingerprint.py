@@ -127,12 +127,16 @@ def pg_plan(session: Session, sql: str) -> str:
     rows = session.fetchall("EXPLAIN " + sql)
     session.rollback()
     nodes = []
+    jit = False
     for (line,) in rows:
         text = line.strip().lstrip("->").strip()
+        if text.startswith("JIT:"):
+            jit = True  # the lines after it describe the JIT compilation, not plan nodes
+            break
         name = text.split("  (")[0]
         if name and not name.startswith(("Workers", "Filter", "Output", "Index Cond")):
             nodes.append(name.split(" on ")[0])
-    return " > ".join(nodes)
+    return " > ".join(nodes) + (" (JIT)" if jit else "")
 
 
 def pg_breakdown(session: Session, shape, repeat: int) -> list[tuple[str, float, str]]:
