@@ -35,7 +35,8 @@ def find_bindir() -> Path:
     raise RuntimeError(INSTALL_HINT)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -62,7 +63,7 @@ class PgServer:
         bindir = find_bindir()
         base = Path(tempfile.mkdtemp(prefix="mapg-"))
         base.chmod(0o755)
-        server = cls(base=base, port=_free_port(), bindir=bindir)
+        server = cls(base=base, port=free_port(), bindir=bindir)
         server.datadir.mkdir()
         pwfile = base / "pw"
         pwfile.write_text(PG_PASSWORD + "\n")

@@ -24,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -40,7 +39,7 @@ import httpx
 import pytest
 from conftest import Cluster
 from conftest import quote as q
-from pg_server import PG_PASSWORD, PG_USER
+from pg_server import PG_PASSWORD, PG_USER, free_port
 
 from migration_audit_provider.dialects.base import _NAMED_PARAM
 from migration_audit_provider.hooks.audit import MigrationAuditHook
@@ -339,12 +338,6 @@ AUTH_MANAGER_MODULE = textwrap.dedent(
             )
     '''
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
