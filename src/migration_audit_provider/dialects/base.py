@@ -12,7 +12,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from migration_audit_provider.exceptions import AuditInputError
@@ -183,11 +182,6 @@ class AuditDialect:
         :param table_sql: the dialect-quoted target table, for dialects with a bulk path of their own.
         """
         session.executemany(insert_sql, [dict(zip(columns, row, strict=True)) for row in rows])
-
-    # -- values ------------------------------------------------------------------------------------
-    @staticmethod
-    def timestamp(value: datetime) -> Any:
-        return value
 
 
 def _quiet(action: Callable[[], Any]) -> None:

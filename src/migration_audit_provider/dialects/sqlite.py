@@ -8,7 +8,6 @@ attaches at most ten databases per connection). Writers take the database lock u
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -52,10 +51,6 @@ class SqliteAuditDialect(AuditDialect):
             raise AuditInputError("the SQLite connection must point at a database file, not :memory:")
         return Path(main).parent
 
-    def schemas_on_disk(self, conn: sqlite3.Connection) -> list[str]:
-        folder = self.folder(conn)
-        return sorted(p.name[:-3] for p in folder.iterdir() if p.name.endswith(".db") and p.is_file())
-
     def create_schema(self, session: Session, schema: str) -> None:
         attached = {row[1] for row in session.fetchall("PRAGMA database_list")}
         if schema not in attached:
@@ -68,13 +63,5 @@ class SqliteAuditDialect(AuditDialect):
         """``BEGIN IMMEDIATE`` in :meth:`prepare` already holds the write lock."""
 
     def adapt(self, params: Any) -> Any:
-        return {k: (self.timestamp(v) if isinstance(v, datetime) else v) for k, v in params.items()}
-
-    @staticmethod
-    def timestamp(value: datetime) -> Any:
-        return value.isoformat(sep=" ")
-
-
-def sqlite_schema_path(database_file: str | os.PathLike[str], schema: str) -> Path:
-    """Where schema ``schema`` of the SQLite "cluster" whose main file is ``database_file`` lives."""
-    return Path(database_file).parent / f"{schema}.db"
+        """Timestamps as ISO text (Python 3.12 deprecates sqlite3's implicit datetime adapter)."""
+        return {k: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for k, v in params.items()}
