@@ -36,10 +36,13 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-import _common  # noqa: I001 - first: sets up a throwaway Airflow home before anything imports Airflow
-import _common2
-from _common import REPO, fmt_seconds, print_table
-from _common2 import quote
+import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
+import measure
+import report
+import seeding
+from bootstrap import REPO
+from report import fmt_seconds, print_table
+from seeding import quote
 
 RERUN_BATCH_SIZE = 100
 WARMUP_TABLES, WARMUP_REJECTS = 10, 2
@@ -57,7 +60,7 @@ def rejected(tables: int, rejects: int) -> set[int]:
 
 def seed(work: Path, sizes: Sequence[tuple[str, int, int]]) -> None:
     for side in ("source", "target"):
-        _common2.sqlite_cluster(work / side, [])
+        seeding.sqlite_cluster(work / side, [])
     for schema, tables, rejects in sizes:
         empty = rejected(tables, rejects)
         src = sqlite3.connect(work / "source" / f"{schema}.db")
@@ -147,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tables", default="200,1000", help="tables per schema, one DAG run per size")
     parser.add_argument("--rejects", type=int, default=50, help="empty target tables (rejects) per schema")
     args = parser.parse_args(argv)
-    sizes = _common.parse_sizes(args.tables)
+    sizes = report.parse_sizes(args.tables)
     if not sizes or args.rejects < 1 or args.rejects > min(sizes):
         parser.error("--rejects must be between 1 and the smallest --tables size")
 
@@ -157,8 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan += [(schema_name(n), n, args.rejects) for n in sizes]
         started = time.perf_counter()
         seed(work, plan)
-        print(f"# machine: {_common.machine()}", flush=True)
-        print(f"# load average at start: {_common2.load_average()}", flush=True)
+        print(f"# machine: {measure.machine()}", flush=True)
+        print(f"# load average at start: {measure.load_average()}", flush=True)
         print(f"# seeded {len(plan)} schemas in {time.perf_counter() - started:.1f} s", flush=True)
         configure(work)
 
@@ -166,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from airflow.utils.db import initdb
 
         logging.getLogger("airflow").setLevel(logging.WARNING)
-        with _common.stopwatch() as elapsed:
+        with measure.stopwatch() as elapsed:
             initdb()
             bag = DagBag(dag_folder=str(REPO / "dags"))
         if bag.import_errors:
@@ -183,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append((schema, tables, rejects, result))
             print(f"# {schema}: {tables:,} tables, {rejects} rejects: {result['wall']:.1f} s, "
                   f"{result['tis']} task instances", flush=True)  # fmt: skip
-        print(f"# load average at end: {_common2.load_average()}", flush=True)
+        print(f"# load average at end: {measure.load_average()}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -4,7 +4,7 @@ Run::
 
     .venv/bin/python benchmarks/bench_copy.py --rows 1000000 --flat-rows 250000
 
-One throwaway PostgreSQL 15 server (``_pg.start_server``) holds two databases, ``bench_src`` and
+One throwaway PostgreSQL 15 server (``servers.start_server``) holds two databases, ``bench_src`` and
 ``bench_tgt``, reached through ``AIRFLOW_CONN_*`` connections as in a deployment; a SQLite "cluster"
 (a folder with ``main.db`` and ``bench.db``) is a second source. Each table has a realistic ~150-byte
 row (``bigint`` primary key, ``integer``, ``numeric(12,2)``, ``timestamp``, three ``text``, one
@@ -49,10 +49,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-import _common  # noqa: I001 - first: sets up a throwaway Airflow home before anything imports Airflow
-import _common2
-from _common import fmt_seconds, median, print_table
-from _common2 import COLUMNS, SCHEMA, qualified
+import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
+import measure
+import report
+import seeding
+from measure import median
+from report import fmt_seconds, print_table
+from seeding import COLUMNS, SCHEMA, qualified
 
 SOURCE, TARGET, SQLITE = "bench_source", "bench_target", "bench_sqlite"
 PROVIDER, PIPE, GT, GT_PAGED, GENERIC = (
@@ -109,7 +112,7 @@ def worker(method: str, rows: int, page_size: int) -> int:
 
     else:
         raise SystemExit(f"unknown worker method {method!r}")
-    before = _common2.proc_status_kb("VmHWM")
+    before = measure.proc_status_kb("VmHWM")
     cpu0 = time.process_time()
     started = time.perf_counter()
     written, how = run()
@@ -120,7 +123,7 @@ def worker(method: str, rows: int, page_size: int) -> int:
         "rows_written": written,
         "method": how,
         "hwm_before_kb": before,
-        "hwm_kb": _common2.proc_status_kb("VmHWM"),
+        "hwm_kb": measure.proc_status_kb("VmHWM"),
     }
     print(json.dumps(report))
     return 0
@@ -151,12 +154,12 @@ class Bench:
         shapes = {}
         with self.server.connect("bench_src") as src, self.server.connect("bench_tgt") as tgt:
             for n in sizes:
-                _common2.pg_create_table(src, table_name(n), n)
-                _common2.pg_create_table(tgt, table_name(n), 0, fill=False)
-                shapes[n] = _common2.pg_table_size(src, table_name(n))
-        _common2.sqlite_cluster(self.folder)
+                seeding.pg_create_table(src, table_name(n), n)
+                seeding.pg_create_table(tgt, table_name(n), 0, fill=False)
+                shapes[n] = seeding.pg_table_size(src, table_name(n))
+        seeding.sqlite_cluster(self.folder)
         for n in sqlite_sizes:
-            _common2.sqlite_create_table(self.folder, table_name(n), n)
+            seeding.sqlite_create_table(self.folder, table_name(n), n)
         return shapes
 
     def reset_target(self, rows: int) -> None:
@@ -171,7 +174,7 @@ class Bench:
     def run(self, label: str, rows: int) -> dict:
         self.reset_target(rows)
         if label == PIPE:
-            seconds, procs = _common2.run_measured(self.psql_pipe(rows), env=self.env, pipe=True)
+            seconds, procs = measure.run_measured(self.psql_pipe(rows), env=self.env, pipe=True)
             cpu = sum(p.cpu_seconds for p in procs)
             rss = [p.max_rss_mb for p in procs]
             before = None
@@ -179,7 +182,7 @@ class Bench:
             method = {PROVIDER: "provider", GT: "gt", GENERIC: "generic"}.get(label, "gt_paged")
             argv = [sys.executable, __file__, "--worker", method, "--rows", str(rows)]
             argv += ["--gt-page-size", str(self.page_size)]
-            _wall, procs = _common2.run_measured([argv], env=self.env)
+            _wall, procs = measure.run_measured([argv], env=self.env)
             report = procs[0].report
             if procs[0].returncode != 0 or not report:
                 raise RuntimeError(f"{label} failed:\n{procs[0].stdout[-2000:]}\n{procs[0].stderr[-4000:]}")
@@ -233,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pg-settings",
         choices=("bench", "tests"),
         default="bench",
-        help="bench: _pg.start_server (full_page_writes on, 1 GB shared_buffers, as in BENCHMARKS.md); "
+        help="bench: servers.start_server (full_page_writes on, 1 GB shared_buffers, as in BENCHMARKS.md); "
         "tests: the tests' PgServer (full_page_writes off, 128 MB shared_buffers)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -241,25 +244,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker:
         return worker(args.worker, args.rows, args.gt_page_size)
 
-    import _pg
+    import servers
 
-    sizes = sorted({args.rows, *_common.parse_sizes(args.flat_rows)})
+    sizes = sorted({args.rows, *report.parse_sizes(args.flat_rows)})
     labels = [PROVIDER, PIPE, GT] + ([GT_PAGED.format(f"{args.gt_page_size:,}")] if args.gt_page_size else [])
     if not args.no_sqlite:
         labels.append(GENERIC)
     tmp = Path(tempfile.mkdtemp(prefix="bench-copy-"))
-    server = _pg.start_server() if args.pg_settings == "bench" else _pg.PgServer.start()
+    server = servers.start_server() if args.pg_settings == "bench" else servers.PgServer.start()
     try:
         with server.connect() as conn:
-            pg_version = _pg.server_version(conn)
+            pg_version = servers.server_version(conn)
             settings = conn.execute(
                 "SELECT string_agg(name || '=' || setting || COALESCE(unit, ''), ', ' ORDER BY name) "
                 "FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', "
                 "'shared_buffers', 'max_wal_size', 'wal_level')"
             ).fetchone()[0]
-        print(f"# machine: {_common.machine(pg_version)}", flush=True)
+        print(f"# machine: {measure.machine(pg_version)}", flush=True)
         print(f"# server ({args.pg_settings}): {settings}", flush=True)
-        print(f"# load average at start: {_common2.load_average()}", flush=True)
+        print(f"# load average at start: {measure.load_average()}", flush=True)
         bench = Bench(server, tmp / "sqlite", args.gt_page_size)
         shapes = bench.prepare(sizes, [] if args.no_sqlite else sizes)
         for n, (heap, text) in shapes.items():
@@ -276,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     runs[(label, n)].append(result)
                     print(f"# round {round_no + 1}: {label} {n:,} rows: {result['seconds']:.3f} s, "
                           f"peak {'/'.join(f'{r:.0f}' for r in result['rss'])} MB", flush=True)  # fmt: skip
-        print(f"# load average at end: {_common2.load_average()}", flush=True)
+        print(f"# load average at end: {measure.load_average()}", flush=True)
         stats = {key: _stats(values) for key, values in runs.items()}
         print()
         print_table(

@@ -44,8 +44,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import _common  # noqa: I001 - first: sets up a throwaway Airflow home before anything imports Airflow
-from _common import fmt_seconds, median, print_table, stopwatch
+import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
+import measure
+import report
+from measure import median, stopwatch
+from report import fmt_seconds, print_table
 
 from migration_audit_provider.dialects.base import AuditDialect, Session
 from migration_audit_provider.dialects.postgres import PostgresAuditDialect
@@ -344,21 +347,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per method; the median is shown")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    e2e_sizes = _common.parse_sizes(args.e2e_sizes)
+    e2e_sizes = report.parse_sizes(args.e2e_sizes)
 
     server = None
     tmp = Path(tempfile.mkdtemp(prefix="bench-counting-"))
     try:
         pg_version = None
         if "postgres" in backends or e2e_sizes:
-            import _pg
+            import servers
 
             # PostgreSQL's default connection limit, hence its default lock table (64 x 100 locks):
             # the end-to-end run of 20,000 tables checks that counting fits in it.
-            server = _pg.start_server(max_connections=100)
+            server = servers.start_server(max_connections=100)
             with server.connect() as conn:
-                pg_version = _pg.server_version(conn)
-        print(f"# machine: {_common.machine(pg_version)}")
+                pg_version = servers.server_version(conn)
+        print(f"# machine: {measure.machine(pg_version)}")
         method_rows: list[tuple[str, int, str, float]] = []
         for kind in backends:
             side = PgSide(server, "counting") if kind == "postgres" else SqliteSide(tmp / "sqlite")

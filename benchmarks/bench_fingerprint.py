@@ -4,7 +4,7 @@ Run::
 
     .venv/bin/python benchmarks/bench_fingerprint.py --rows 1000000 --sqlite-rows 200000
 
-PostgreSQL (one throwaway server, ``_pg.start_server``): a ``--rows`` table with a realistic
+PostgreSQL (one throwaway server, ``servers.start_server``): a ``--rows`` table with a realistic
 ~150-byte row (the one ``bench_copy.py`` copies: ``bigint`` key, ``integer``, ``numeric(12,2)``,
 ``timestamp``, three ``text``), vacuumed and analysed, in database ``fp_src``; ``fp_tgt`` is an exact
 copy (``CREATE DATABASE ... TEMPLATE``) and ``fp_tgt_<k>`` are copies with ``k`` rows changed (one
@@ -36,10 +36,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import _common  # noqa: I001 - first: sets up a throwaway Airflow home before anything imports Airflow
-import _common2
-from _common import fmt_seconds, median, print_table
-from _common2 import SCHEMA, qualified, quote
+import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
+import measure
+import report
+import seeding
+from measure import median
+from report import fmt_seconds, print_table
+from seeding import SCHEMA, qualified, quote
 
 from migration_audit_provider.dialects.base import Session
 from migration_audit_provider.dialects.postgres import PostgresAuditDialect
@@ -176,7 +179,7 @@ def pg_breakdown(session: Session, shape, repeat: int) -> list[tuple[str, float,
 def bench_postgres(server, rows: int, keys: Sequence[int], repeat: int) -> dict[str, Any]:
     server.create_database("fp_src")
     with server.connect("fp_src") as conn:
-        _common2.pg_create_table(conn, TABLE, rows)
+        seeding.pg_create_table(conn, TABLE, rows)
     with server.connect() as conn:
         for db in ["fp_tgt", *(f"fp_tgt_{k}" for k in keys)]:
             conn.execute(f"CREATE DATABASE {quote(db)} TEMPLATE fp_src")
@@ -286,10 +289,10 @@ def sqlite_session(folder: Path) -> Session:
 
 def bench_sqlite(tmp: Path, rows: int, repeat: int) -> dict[str, Any]:
     src_dir, eq_dir, diff_dir = tmp / "src", tmp / "tgt", tmp / "tgt_1"
-    _common2.sqlite_cluster(src_dir)
-    _common2.sqlite_create_table(src_dir, TABLE, rows)
+    seeding.sqlite_cluster(src_dir)
+    seeding.sqlite_create_table(src_dir, TABLE, rows)
     for folder in (eq_dir, diff_dir):
-        _common2.sqlite_cluster(folder)
+        seeding.sqlite_cluster(folder)
         shutil.copy(src_dir / f"{SCHEMA}.db", folder / f"{SCHEMA}.db")
     key = changed_keys(rows, 1)[0]
     with sqlite3.connect(diff_dir / f"{SCHEMA}.db") as conn:
@@ -326,20 +329,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keys", default="1,100", help="changed rows the bisection must find, per run")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (median shown)")
     args = parser.parse_args(argv)
-    keys = _common.parse_sizes(args.keys)
+    keys = report.parse_sizes(args.keys)
 
-    import _pg
+    import servers
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-fingerprint-"))
-    server = _pg.start_server()
+    server = servers.start_server()
     try:
         with server.connect() as conn:
-            pg_version = _pg.server_version(conn)
-        print(f"# machine: {_common.machine(pg_version)}", flush=True)
-        print(f"# load average at start: {_common2.load_average()}", flush=True)
+            pg_version = servers.server_version(conn)
+        print(f"# machine: {measure.machine(pg_version)}", flush=True)
+        print(f"# load average at start: {measure.load_average()}", flush=True)
         pg = bench_postgres(server, args.rows, keys, args.repeat)
         lite = bench_sqlite(tmp, args.sqlite_rows, args.repeat) if args.sqlite_rows else None
-        print(f"# load average at end: {_common2.load_average()}", flush=True)
+        print(f"# load average at end: {measure.load_average()}", flush=True)
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -51,8 +51,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import _common  # before the provider: a throwaway Airflow home (the provider imports Airflow)
-from _common import fmt_int, fmt_mb, fmt_ratio, fmt_seconds, median, print_table, stopwatch
+import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
+import measure
+import report
+from measure import median, stopwatch
+from report import fmt_int, fmt_mb, fmt_ratio, fmt_seconds, print_table
 
 from migration_audit_provider.dialects.base import Session
 from migration_audit_provider.dialects.postgres import PostgresAuditDialect
@@ -303,15 +306,15 @@ class PostgresBackend:
         self.watch["seed"].execute("CHECKPOINT")
 
     def measure(self, side: str, work: Callable[[], tuple[float, float, int, dict]]) -> Measure:
-        import _pg
+        import servers
 
         watch = self.watch[side]
-        before, lsn = _pg.stat_snapshot(watch, STORE), _pg.wal_lsn(watch)
+        before, lsn = servers.stat_snapshot(watch, STORE), servers.wal_lsn(watch)
         seconds, staging, updated, steps = work()
-        _pg.flush_stats(self.conn[side])
+        servers.flush_stats(self.conn[side])
         self.conn[side].commit()
-        wal = _pg.wal_bytes(watch, lsn)
-        after = _pg.stat_snapshot(watch, STORE)
+        wal = servers.wal_bytes(watch, lsn)
+        after = servers.stat_snapshot(watch, STORE)
         delta = {
             t: [a - b for a, b in zip(after[t], before.get(t, (0, 0, 0, 0)), strict=True)] for t in after
         }
@@ -519,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sides = ("seed", "provider", "one-pass") if args.one_pass else ("seed", "provider")
-    sizes = _common.parse_sizes(args.sizes)
+    sizes = report.parse_sizes(args.sizes)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     per = args.tables_per_schema
 
@@ -531,13 +534,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pg_version = None
         if "postgres" in backends:
-            import _pg
+            import servers
 
-            server = _pg.start_server()
+            server = servers.start_server()
             with server.connect() as conn:
-                pg_version = _pg.server_version(conn)
+                pg_version = servers.server_version(conn)
         layout = "one schema" if per <= 0 else f"{per:,} tables per schema"
-        print(f"# machine: {_common.machine(pg_version)}")
+        print(f"# machine: {measure.machine(pg_version)}")
         print(f"# layout: {layout}; median of {args.repeat} round(s); staging included on both sides")
         for n in sizes:
             data = Dataset.make(n, 1 if per <= 0 else max(1, -(-n // per)), args.seed)

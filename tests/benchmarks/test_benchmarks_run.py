@@ -1,6 +1,6 @@
 """The benchmark scripts run, end to end, on a tiny size (their numbers are not checked: no timing here).
 
-Each script starts its own throwaway PostgreSQL server (``benchmarks/_pg.py``) and uses SQLite files
+Each script starts its own throwaway PostgreSQL server (``benchmarks/servers.py``) and uses SQLite files
 in a temporary folder, like the full runs recorded in BENCHMARKS.md.
 """
 

@@ -1,5 +1,7 @@
-"""A throwaway PostgreSQL server for the benchmarks: the tests' ``PgServer``, restarted with settings
-closer to production.
+"""Throwaway PostgreSQL servers for the benchmarks, and the server counters they report.
+
+:func:`start_server` is the tests' ``PgServer``, restarted with settings closer to production; the
+other functions read what a step cost the server (WAL inserted, rows written per table).
 
 The tests start their server with ``fsync``, ``synchronous_commit`` and ``full_page_writes`` off:
 fast and disposable. A benchmark that reports WAL volume should see what a real server writes, so
