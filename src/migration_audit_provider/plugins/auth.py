@@ -11,8 +11,11 @@ depends on :func:`current_user`, which does what Airflow's own ``get_user`` does
 
 No token, or one that does not verify: :class:`NotAuthenticated` (the app answers 401 on the JSON
 endpoints and redirects the pages to Airflow's login). A signed-in user then sees a schema only if the
-auth manager lets them read the runs of that schema's audit DAG (:func:`can_read_schema`); otherwise
-:class:`NotAuthorized` (403).
+auth manager lets them read the runs of that schema's audit DAG (:func:`can_read_dag`); otherwise
+:class:`NotAuthorized` (403). The DAG of a schema is the one its settings file names
+(:mod:`migration_audit_provider.plugins.dag_map`); a schema that no configured DAG audits is shown only
+to users the auth manager lets read the runs of *all* DAGs (``details=None``, as Airflow's own
+"all DAGs" checks ask).
 
 Airflow's modules are imported inside the functions: the plugin is loaded by every Airflow process
 (scheduler, workers), and only the api-server needs them.
@@ -24,7 +27,7 @@ from typing import Any
 
 from fastapi import Request
 
-from migration_audit_provider.plugins.queries import dag_id_for
+from migration_audit_provider.plugins.dag_map import DagMap
 
 
 class NotAuthenticated(Exception):
@@ -58,22 +61,24 @@ async def current_user(request: Request) -> Any:
         raise NotAuthenticated("Invalid or expired token") from err
 
 
-def can_read_schema(user: Any, schema: str) -> bool:
-    """Whether ``user`` may read the runs of the audit DAG of ``schema`` (the auth manager decides)."""
+def can_read_dag(user: Any, dag_id: str | None) -> bool:
+    """Whether ``user`` may read the runs of DAG ``dag_id``, or of every DAG when it is ``None``.
+
+    The auth manager decides; ``None`` (a schema no configured DAG audits) asks with ``details=None``,
+    which auth managers answer for "all DAGs" (e.g. FAB's global DAG permission).
+    """
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
-    dag_id = dag_id_for(schema)
+    details = None if dag_id is None else DagDetails(id=dag_id, team_name=_team_name(dag_id))
     return get_auth_manager().is_authorized_dag(
-        method="GET",
-        access_entity=DagAccessEntity.RUN,
-        details=DagDetails(id=dag_id, team_name=_team_name(dag_id)),
-        user=user,
+        method="GET", access_entity=DagAccessEntity.RUN, details=details, user=user
     )
 
 
-def require_schema(user: Any, schema: str) -> None:
-    if not can_read_schema(user, schema):
+def require_schema(user: Any, schema: str, dags: DagMap) -> None:
+    """:class:`NotAuthorized` unless ``user`` may read the runs of the DAG of ``schema`` (see above)."""
+    if not can_read_dag(user, dags.dag_id(schema)):
         raise NotAuthorized(f"Not allowed to read the audit of schema {schema!r}")
 
 

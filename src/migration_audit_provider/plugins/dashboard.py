@@ -17,7 +17,9 @@ Pages (HTML) and the same data as JSON, all read-only:
 
 The audit store is read through the Airflow connection ``[migration_audit] conn_id`` (default
 ``migration_target``; env ``AIRFLOW__MIGRATION_AUDIT__CONN_ID``), schema ``[migration_audit]
-store_schema`` (default ``migration``). Access: :mod:`migration_audit_provider.plugins.auth`.
+store_schema`` (default ``migration``). Each schema's DAG (for the access check and the links) comes from
+the DAGs' own settings file (:mod:`migration_audit_provider.plugins.dag_map`). Access:
+:mod:`migration_audit_provider.plugins.auth`.
 """
 
 from __future__ import annotations
@@ -26,35 +28,37 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from migration_audit_provider.constants import DEFAULT_STORE_SCHEMA, DEFAULT_TARGET_CONN_ID, STATUS_COLORS
 from migration_audit_provider.plugins import pages
 from migration_audit_provider.plugins.auth import (
     NotAuthenticated,
     NotAuthorized,
-    can_read_schema,
+    can_read_dag,
     current_user,
     require_schema,
 )
+from migration_audit_provider.plugins.dag_map import DagMap, load_dag_map
 from migration_audit_provider.plugins.queries import (
     PAGE_SIZE,
     DashboardReader,
-    dag_id_for,
-    ordered_statuses,
+    legend_statuses,
+    status_color,
+    status_meaning,
 )
-from migration_audit_provider.store import DEFAULT_STORE_SCHEMA
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 URL_PREFIX = "/migration-audit"
 CONFIG_SECTION = "migration_audit"
-DEFAULT_CONN_ID = "migration_target"
+DEFAULT_CONN_ID = DEFAULT_TARGET_CONN_ID
 SECURITY_HEADERS = {
     # Nothing is loaded from elsewhere, no script runs but the pages' own (by its hash), and only
     # Airflow's own UI may frame the pages.
@@ -68,9 +72,11 @@ SECURITY_HEADERS = {
 }
 ICON = (  # three bars in the status colours: visible on the light and the dark (selected) nav background
     "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"
-    "<rect x='2' y='4' width='5' height='17' rx='1' fill='%232e7d32'/>"
-    "<rect x='9.5' y='9' width='5' height='12' rx='1' fill='%23f9a825'/>"
-    "<rect x='17' y='14' width='5' height='7' rx='1' fill='%23c62828'/></svg>"
+    + "".join(
+        f"<rect x='{x}' y='{y}' width='5' height='{21 - y}' rx='1' fill='%23{STATUS_COLORS[st][1:]}'/>"
+        for x, y, st in ((2, 4, "complete"), (9.5, 9, "partial"), (17, 14, "reject"))
+    )
+    + "</svg>"
 )
 
 # Module level: with postponed annotations, FastAPI resolves these names in the module's namespace.
@@ -89,8 +95,11 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class DashboardSettings:
+    """Where the audit store is, and which DAG audits each schema (none known: all-DAG access needed)."""
+
     conn_id: str
     store_schema: str
+    dags: DagMap = field(default_factory=DagMap)
 
     @classmethod
     def from_airflow(cls) -> DashboardSettings:
@@ -99,6 +108,7 @@ class DashboardSettings:
         return cls(
             conn_id=conf.get(CONFIG_SECTION, "conn_id", fallback=DEFAULT_CONN_ID),
             store_schema=conf.get(CONFIG_SECTION, "store_schema", fallback=DEFAULT_STORE_SCHEMA),
+            dags=load_dag_map(),
         )
 
     def describe(self) -> str:
@@ -115,7 +125,7 @@ def store_reader(settings: DashboardSettings) -> Iterator[DashboardReader | None
     store = AuditStore(hook.dialect, settings.store_schema)
     with store.session() as session:  # write=False: no lock taken, nothing created
         yield (
-            DashboardReader(session, store.names)
+            DashboardReader(session, store.names, settings.dags)
             if store.dialect.schema_exists(session, store.schema)
             else None
         )
@@ -142,10 +152,14 @@ def reading_store(read: Callable[..., T]) -> Callable[..., T]:
 # -- what the pages and the JSON endpoints show ------------------------------------------------------
 @reading_store
 def read_overview(user: Any, settings: DashboardSettings) -> dict[str, Any]:
+    """The schemas ``user`` may read; :class:`NotAuthorized` if they may read no audit DAG at all."""
+    allowed = functools.cache(functools.partial(can_read_dag, user))  # one check per DAG id
+    if not any(allowed(dag_id) for dag_id in (*sorted(set(settings.dags.by_schema.values())), None)):
+        raise NotAuthorized("Not allowed to read the runs of any migration audit DAG")
     with store_reader(settings) as reader:
         if reader is None:
             return {"schemas": [], "timeline": []}
-        summaries = [s for s in reader.schemas() if can_read_schema(user, s.schema)]
+        summaries = [s for s in reader.schemas() if allowed(s.dag_id)]
         return {"schemas": summaries, "timeline": reader.daily_timeline(summaries)}
 
 
@@ -153,7 +167,7 @@ def read_overview(user: Any, settings: DashboardSettings) -> dict[str, Any]:
 def read_schema(
     user: Any, settings: DashboardSettings, schema: str, status: str, page: int
 ) -> dict[str, Any]:
-    require_schema(user, schema)
+    require_schema(user, schema, settings.dags)
     with store_reader(settings) as reader:
         summary = reader.schema(schema) if reader else None
         if reader is None or summary is None:
@@ -164,7 +178,7 @@ def read_schema(
 
 @reading_store
 def read_table(user: Any, settings: DashboardSettings, schema: str, table: str) -> Any:
-    require_schema(user, schema)
+    require_schema(user, schema, settings.dags)
     with store_reader(settings) as reader:
         detail = reader.table(schema, table) if reader else None
         if detail is None:
@@ -226,7 +240,13 @@ def create_app() -> FastAPI:
         settings = DashboardSettings.from_airflow()
         data = read_overview(user, settings)
         return HTMLResponse(
-            pages.overview_page(links_for(request), data["schemas"], data["timeline"], settings.describe())
+            pages.overview_page(
+                links_for(request),
+                data["schemas"],
+                data["timeline"],
+                settings.describe(),
+                settings.dags.source,
+            )
         )
 
     @app.get("/schemas/{schema}", response_class=HTMLResponse)
@@ -256,9 +276,14 @@ def create_app() -> FastAPI:
     def api_schemas(user: User) -> dict[str, Any]:
         settings = DashboardSettings.from_airflow()
         data = read_overview(user, settings)
+        statuses = legend_statuses(data["schemas"])
         return {
             "store": {"conn_id": settings.conn_id, "schema": settings.store_schema},
-            "statuses": ordered_statuses({st for s in data["schemas"] for st in s.by_status}),
+            "dags_config": settings.dags.source,
+            "statuses": statuses,
+            "legend": [
+                {"status": st, "meaning": status_meaning(st), "color": status_color(st)} for st in statuses
+            ],
             "schemas": [s.to_json() for s in data["schemas"]],
             "timeline": [p.to_json() for p in data["timeline"]],
         }
@@ -282,7 +307,7 @@ def create_app() -> FastAPI:
     @app.get("/api/schemas/{schema}/tables/{table:path}")
     def api_table(user: User, schema: str, table: str) -> dict[str, Any]:
         detail = read_table(user, DashboardSettings.from_airflow(), schema, table)
-        return {"schema": schema, "dag_id": dag_id_for(schema), **detail.to_json()}
+        return {"schema": schema, **detail.to_json()}
 
     return app
 

@@ -30,8 +30,9 @@ from migration_audit_provider.plugins.queries import (
     TableDetail,
     TableRow,
     TimelinePoint,
-    dag_id_for,
+    legend_statuses,
     status_color,
+    status_meaning,
 )
 
 STYLE = """
@@ -59,6 +60,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 .bar .seg { display: block; height: 100%; }
 .legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 12px;
   font-size: 12px; }
+.statuses { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0;
+  font-size: 12px; }
+.statuses dd { margin: 0; color: var(--muted); }
 .sw { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 9px; color: #fff; font-size: 12px;
   font-weight: 600; white-space: nowrap; }
@@ -147,16 +151,35 @@ def text(value: object) -> str:
 
 def badge(status: str) -> str:
     return (
-        f'<span class="badge" style="background:{status_color(status)}" data-status="{escape(status)}">'
-        f"{escape(status)}</span>"
+        f'<span class="badge" style="background:{status_color(status)}" data-status="{escape(status)}" '
+        f'title="{escape(status_meaning(status))}">{escape(status)}</span>'
     )
 
 
-def run_link(links: Links, schema: str, run_id: str | None) -> str:
+def run_link(links: Links, dag_id: str | None, run_id: str | None) -> str:
+    """A link to the run in the Airflow UI; only the run id when no configured DAG audits the schema."""
     if not run_id:
         return DASH
-    href = links.run(dag_id_for(schema), run_id)
+    if dag_id is None:
+        return f'<span class="run" title="No configured DAG audits this schema">{escape(run_id)}</span>'
+    href = links.run(dag_id, run_id)
     return f'<a class="run" data-airflow href="{escape(href)}" title="Open the DAG run">{escape(run_id)}</a>'
+
+
+def dag_link(links: Links, dag_id: str | None) -> str:
+    if dag_id is None:
+        return '<span class="dag muted" title="No DAG in the settings file audits this schema">none</span>'
+    return f'<a class="dag" data-airflow href="{escape(links.dag(dag_id))}">{escape(dag_id)}</a>'
+
+
+def status_legend(statuses: Sequence[str]) -> str:
+    """Every status with its colour and meaning (``constants.STATUS_INFO``)."""
+    items = "".join(
+        f'<dt data-status="{escape(st)}"><span class="sw" style="background:{status_color(st)}"></span>'
+        f'{escape(st)}</dt><dd data-status="{escape(st)}">{escape(status_meaning(st))}</dd>'
+        for st in statuses
+    )
+    return f'<dl class="statuses" id="status-legend">{items}</dl>'
 
 
 def page(title: str, body: str, crumbs: Sequence[tuple[str, str | None]] = ()) -> str:
@@ -177,13 +200,14 @@ def status_bar(summary: SchemaSummary, links: Links) -> str:
     segments, legend = [], []
     for status, n in summary.ordered().items():
         href = escape(links.schema(summary.schema, status=status))
-        tip = escape(f"{status}: {n:,} of {summary.tables:,} tables")
+        tip = escape(f"{status}: {n:,} of {summary.tables:,} tables ({status_meaning(status)})")
         segments.append(
             f'<a class="seg" href="{href}" title="{tip}" data-status="{escape(status)}" data-count="{n}" '
             f'style="width:{100 * n / total:.4f}%;background:{status_color(status)}"></a>'
         )
         legend.append(
-            f'<li data-status="{escape(status)}"><span class="sw" style="background:{status_color(status)}">'
+            f'<li data-status="{escape(status)}" title="{escape(status_meaning(status))}">'
+            f'<span class="sw" style="background:{status_color(status)}">'
             f'</span><a href="{href}">{escape(status)}</a> <b class="n">{n:,}</b></li>'
         )
     return (
@@ -202,7 +226,11 @@ def rows_cell(summary: SchemaSummary) -> str:
 
 # -- pages -----------------------------------------------------------------------------------------
 def overview_page(
-    links: Links, summaries: Sequence[SchemaSummary], timeline: Sequence[TimelinePoint], store: str
+    links: Links,
+    summaries: Sequence[SchemaSummary],
+    timeline: Sequence[TimelinePoint],
+    store: str,
+    dags_source: str = "",
 ) -> str:
     tables = sum(s.tables for s in summaries)
     complete = sum(s.by_status.get("complete", 0) for s in summaries)
@@ -229,7 +257,7 @@ def overview_page(
             f"<td>{status_bar(s, links)}</td>"
             f'<td class="num" data-field="rows">{rows_cell(s)}</td>'
             f'<td data-field="last-update">{text(s.last_update)}</td>'
-            f'<td><a data-airflow href="{escape(links.dag(s.dag_id))}">{escape(s.dag_id)}</a></td></tr>'
+            f'<td data-field="dag">{dag_link(links, s.dag_id)}</td></tr>'
         )
     listing = (
         '<table id="schemas"><thead><tr><th>Schema</th><th class="num">Tables</th><th>Status</th>'
@@ -239,8 +267,10 @@ def overview_page(
         else '<p class="muted" id="empty">No audited schemas yet: run an audit DAG first.</p>'
     )
     body = (
-        f'<h1>Migration audit</h1><div class="muted">Audit store: {escape(store)}</div>{cards}'
-        f"<h2>Schemas</h2>{listing}"
+        f'<h1>Migration audit</h1><div class="muted">Audit store: {escape(store)}'
+        + (f" \u00b7 DAGs: {escape(dags_source)}" if dags_source else "")
+        + f"</div>{cards}<h2>Schemas</h2>{listing}"
+        f"<h2>Statuses</h2>{status_legend(legend_statuses(summaries))}"
         "<h2>Tables by status at the end of each day (all schemas)</h2>"
         + stacked_bars(timeline, title="Tables by status at the end of each day")
     )
@@ -270,7 +300,7 @@ def schema_page(
             f'<a class="{cls}" data-status="{escape(st)}" href="{escape(links.schema(s.schema, status=st))}">'
             f"{escape(st)} <b>{n:,}</b></a>"
         )
-    rows = [table_row(links, s.schema, t) for t in tables]
+    rows = [table_row(links, s.schema, s.dag_id, t) for t in tables]
     listing = (
         '<table id="tables"><thead><tr><th>Table</th><th>Status</th><th class="num">Source rows</th>'
         '<th class="num">Target rows</th><th class="num">Difference</th><th>Last status change</th>'
@@ -296,7 +326,7 @@ def schema_page(
         pager = f'<div class="pager">{prev_link}<span>page {page_no} of {last_page}</span>{next_link}</div>'
     body = (
         f'<h1 id="schema-name">{escape(s.schema)}</h1>'
-        f'<div class="muted">DAG <a data-airflow href="{escape(links.dag(s.dag_id))}">{escape(s.dag_id)}</a>'
+        f'<div class="muted">DAG {dag_link(links, s.dag_id)}'
         f" \u00b7 last change {text(s.last_update)} UTC</div>"
         '<div class="cards">'
         f'<div class="card"><div class="v" id="schema-tables">{s.tables:,}</div>'
@@ -309,19 +339,20 @@ def schema_page(
         "<h2>Tables by status after each audit run</h2>"
         + stacked_bars(timeline, title=f"{s.schema}: tables by status after each audit run")
         + f'<h2>Tables</h2><div class="pills">{"".join(pills)}</div>{listing}{pager}'
+        f"<h2>Statuses</h2>{status_legend(legend_statuses([s]))}"
     )
     return page(
         f"{s.schema} \u00b7 Migration audit", body, [("Migration audit", links.home()), (s.schema, None)]
     )
 
 
-def table_row(links: Links, schema: str, t: TableRow) -> str:
+def table_row(links: Links, schema: str, dag_id: str | None, t: TableRow) -> str:
     diff = None if t.src_rows is None or t.tgt_rows is None else t.tgt_rows - t.src_rows
     change = DASH
     if t.changed_at:
         change = (
             f"{text(t.changed_from)} \u2192 {text(t.changed_to)}<br>"
-            f'<span class="muted">{text(t.changed_at)}</span><br>{run_link(links, schema, t.changed_run_id)}'
+            f'<span class="muted">{text(t.changed_at)}</span><br>{run_link(links, dag_id, t.changed_run_id)}'
         )
     copy, speed, error = DASH, DASH, ""
     if t.last_copy:
@@ -356,7 +387,8 @@ def table_page(links: Links, schema: str, t: TableDetail) -> str:
         ("Count method", text(t.count_method)),
         ("Audited since", text(t.created_at)),
         ("Last change", text(t.updated_at)),
-        ("Last changed by run", run_link(links, schema, t.last_run_id)),
+        ("DAG", dag_link(links, t.dag_id)),
+        ("Last changed by run", run_link(links, t.dag_id, t.last_run_id)),
     ]
     change = t.last_change
     if change:
@@ -364,7 +396,7 @@ def table_page(links: Links, schema: str, t: TableDetail) -> str:
             (
                 "Last status change",
                 f'<span id="last-change">{text(change.old_status)} \u2192 {text(change.new_status)}</span>'
-                f" at {text(change.at)} by {run_link(links, schema, change.run_id)}",
+                f" at {text(change.at)} by {run_link(links, t.dag_id, change.run_id)}",
             )
         )
     copy_html = '<p class="muted" id="no-copy">No copy recorded for this table.</p>'
@@ -377,13 +409,13 @@ def table_page(links: Links, schema: str, t: TableDetail) -> str:
             f'<dt>Rows read / written</dt><dd class="rows">{num(c.rows_read)} / {num(c.rows_written)}</dd>'
             f'<dt>Seconds</dt><dd class="seconds">{text(c.seconds)}</dd>'
             f'<dt>Rows per second</dt><dd class="rate">{rate(c.rows_per_second)}</dd>'
-            f"<dt>Run</dt><dd>{run_link(links, schema, c.run_id)}</dd>"
+            f"<dt>Run</dt><dd>{run_link(links, t.dag_id, c.run_id)}</dd>"
             f"<dt>Task</dt><dd>{text(c.task_id)}</dd>"
             "<dt>Error</dt><dd>"
             + (f'<pre class="err">{escape(c.error)}</pre>' if c.error else DASH)
             + "</dd></dl>"
         )
-    history = "".join(_history_row(links, schema, e) for e in t.history)
+    history = "".join(_history_row(links, t.dag_id, e) for e in t.history)
     body = (
         f'<h1 id="table-name">{escape(t.table)}</h1>'
         f'<div class="muted">schema {escape(schema)}</div><h2>Audit</h2><dl class="kv" id="facts">'
@@ -401,7 +433,7 @@ def table_page(links: Links, schema: str, t: TableDetail) -> str:
     )
 
 
-def _history_row(links: Links, schema: str, e: HistoryEvent) -> str:
+def _history_row(links: Links, dag_id: str | None, e: HistoryEvent) -> str:
     status = f"{text(e.old_status)} \u2192 {text(e.new_status)}" if e.event_type != "copy" else DASH
     copy = (
         f"{text(e.copy_method)} \u00b7 {num(e.rows_written)} rows in {text(e.seconds)} s"
@@ -412,7 +444,7 @@ def _history_row(links: Links, schema: str, e: HistoryEvent) -> str:
     return (
         f'<tr data-event="{e.event_id}"><td>{text(e.at)}</td><td>{text(e.event_type)}</td><td>{status}</td>'
         f'<td class="num">{num(e.src_rows)}</td><td class="num">{num(e.tgt_rows)}</td><td>{copy}</td>'
-        f'<td class="num">{rate(e.rows_per_second)}</td><td>{run_link(links, schema, e.run_id)}</td>'
+        f'<td class="num">{rate(e.rows_per_second)}</td><td>{run_link(links, dag_id, e.run_id)}</td>'
         f"<td>{text(e.task_id)}</td><td>{error}</td></tr>"
     )
 

@@ -2,8 +2,12 @@
 
 The statements live in ``include/sql/dashboard/`` (portable SQL, ``:name`` binds, ``{audit}`` and
 ``{history}`` filled with the store's dialect-quoted names). Every one is aggregated in the database or
-has a ``LIMIT``; nothing here writes. Values come back as plain Python (ints, strings) so the same
-objects feed the HTML pages and the JSON endpoints.
+has a ``LIMIT``; nothing here writes. Rows are read by the column names of the cursor's description
+(:meth:`DashboardReader._records`), never by position. Values come back as plain Python (ints,
+strings) so the same objects feed the HTML pages and the JSON endpoints.
+
+The statuses, their order, meanings and colours come from :mod:`migration_audit_provider.constants`;
+the DAG of each schema from a :class:`~migration_audit_provider.plugins.dag_map.DagMap`.
 """
 
 from __future__ import annotations
@@ -13,14 +17,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from migration_audit_provider.config import DAG_ID_PREFIX, slug
-from migration_audit_provider.dialects.base import Session
+from migration_audit_provider.constants import STATUS_COLORS, STATUS_INFO, STATUSES
+from migration_audit_provider.plugins.dag_map import DagMap
 from migration_audit_provider.store import utcnow
-
-DISPLAY_ORDER = ("complete", "partial", "overload", "reject", "missing", "pending", "dropped")
-"""The order of the statuses in bars, legends and filters; any other status follows, by name."""
 
 MAX_SUMMARY_ROWS = 10_000
 """At most this many (schema, status) pairs on the overview."""
@@ -30,15 +31,46 @@ TIMELINE_RUNS = 60
 TIMELINE_DAYS = 90
 
 
-def dag_id_for(schema: str) -> str:
-    """The audit DAG of ``schema`` when its settings do not name another (``config.parse_settings``)."""
-    return DAG_ID_PREFIX + slug(schema)
+STATUS_MEANINGS = {s.name: s.meaning for s in STATUS_INFO}
+SPARE_COLORS = tuple(
+    c
+    for c in ("#00838f", "#ad1457", "#5d4037", "#283593", "#9e9d24", "#4e342e")
+    if c not in STATUS_COLORS.values()
+)
+"""Colours for a status that ``constants.STATUSES`` does not name (a row written by a newer version)."""
+
+
+Change = tuple[str, str, str | None, int, str | None, str | None, int]
+"""``(schema, run, run_ts, run_seq, old_status, new_status, tables)``: one row of ``status_changes*.sql``."""
+
+
+class Session(Protocol):
+    """What the reader needs of a store session (``AuditStore.session()``)."""
+
+    def statement(self, name: str, **identifiers: str) -> str: ...
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Any: ...
 
 
 def ordered_statuses(statuses: Iterable[str]) -> list[str]:
-    """Known statuses in display order, then any other (e.g. a status added later) by name."""
+    """Statuses in the order of ``constants.STATUSES``, then any other (from a newer version) by name."""
     seen = set(statuses)
-    return [s for s in DISPLAY_ORDER if s in seen] + sorted(seen.difference(DISPLAY_ORDER))
+    return [s for s in STATUSES if s in seen] + sorted(seen.difference(STATUSES))
+
+
+def legend_statuses(summaries: Iterable[SchemaSummary] = ()) -> list[str]:
+    """Every status the store can hold (``constants.STATUSES``), plus any other one ``summaries`` show."""
+    return ordered_statuses({*STATUSES, *(status for s in summaries for status in s.by_status)})
+
+
+def status_meaning(status: str) -> str:
+    """What ``status`` means (``constants.STATUS_INFO``), or a note that this version does not know it."""
+    return STATUS_MEANINGS.get(status, "a status this version of the provider does not know")
+
+
+def status_color(status: str) -> str:
+    """The colour of ``status`` (``constants.STATUS_COLORS``); any other status gets a stable spare one."""
+    return STATUS_COLORS.get(status) or SPARE_COLORS[zlib.crc32(status.encode()) % len(SPARE_COLORS)]
 
 
 def _int(value: Any) -> int | None:
@@ -73,6 +105,8 @@ class SchemaSummary:
     """One schema: tables per status and rows migrated against rows expected."""
 
     schema: str
+    dag_id: str | None = None
+    """The DAG auditing the schema (``None``: no configured DAG names it)."""
     by_status: dict[str, int] = field(default_factory=dict)
     rows_expected: int = 0
     rows_migrated: int = 0
@@ -83,17 +117,14 @@ class SchemaSummary:
     def tables(self) -> int:
         return sum(self.by_status.values())
 
-    @property
-    def dag_id(self) -> str:
-        return dag_id_for(self.schema)
-
-    def add(self, row: tuple) -> None:
-        _schema, status, tables, expected, on_target, migrated, last_update = row
-        self.by_status[str(status)] = self.by_status.get(str(status), 0) + int(tables)
-        self.rows_expected += int(expected or 0)
-        self.rows_on_target += int(on_target or 0)
-        self.rows_migrated += int(migrated or 0)
-        stamp = _ts(last_update)
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Add one ``(schema, status)`` row of ``schemas.sql`` / ``schema_summary.sql``."""
+        status = str(row["export_status"])
+        self.by_status[status] = self.by_status.get(status, 0) + int(row["tables"])
+        self.rows_expected += int(row["rows_expected"] or 0)
+        self.rows_on_target += int(row["rows_on_target"] or 0)
+        self.rows_migrated += int(row["rows_migrated"] or 0)
+        stamp = _ts(row["last_update"])
         if stamp and (self.last_update is None or stamp > self.last_update):
             self.last_update = stamp
 
@@ -183,6 +214,7 @@ class HistoryEvent:
 @dataclass
 class TableDetail:
     table: str
+    dag_id: str | None
     status: str
     src_rows: int | None
     tgt_rows: int | None
@@ -238,28 +270,33 @@ class DashboardReader:
 
     :param session: a session of the store's dialect (``AuditStore.session()``).
     :param names: the store's dialect-quoted table names (``AuditStore.names``).
+    :param dags: the DAG of each schema (for the summaries' and tables' ``dag_id``).
     """
 
-    def __init__(self, session: Session, names: Mapping[str, str]) -> None:
+    def __init__(self, session: Session, names: Mapping[str, str], dags: DagMap | None = None) -> None:
         self.session = session
         self.names = dict(names)
+        self.dags = dags or DagMap()
 
-    def _rows(self, name: str, **params: Any) -> list[tuple]:
-        return self.session.fetchall(self.session.statement(f"dashboard/{name}", **self.names), params)
+    def _records(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """The rows of ``dashboard/<name>.sql`` as ``{column name: value}`` (lower-case names)."""
+        cursor = self.session.execute(self.session.statement(f"dashboard/{name}", **self.names), params)
+        columns = [str(column[0]).lower() for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     # -- summaries ---------------------------------------------------------------------------------
     def schemas(self, limit: int = MAX_SUMMARY_ROWS) -> list[SchemaSummary]:
         out: dict[str, SchemaSummary] = {}
-        for row in self._rows("schemas", limit=limit):
-            schema = str(row[0])
-            out.setdefault(schema, SchemaSummary(schema)).add(row)
+        for row in self._records("schemas", limit=limit):
+            schema = str(row["table_schema"])
+            out.setdefault(schema, SchemaSummary(schema, self.dags.dag_id(schema))).add(row)
         return sorted(out.values(), key=lambda s: s.schema)
 
     def schema(self, schema: str) -> SchemaSummary | None:
-        rows = self._rows("schema_summary", schema=schema, limit=MAX_SUMMARY_ROWS)
+        rows = self._records("schema_summary", schema=schema, limit=MAX_SUMMARY_ROWS)
         if not rows:
             return None
-        summary = SchemaSummary(schema)
+        summary = SchemaSummary(schema, self.dags.dag_id(schema))
         for row in rows:
             summary.add(row)
         return summary
@@ -268,68 +305,35 @@ class DashboardReader:
     def tables(
         self, schema: str, *, status: str = "", limit: int = PAGE_SIZE, offset: int = 0
     ) -> list[TableRow]:
-        out = []
-        for r in self._rows("tables", schema=schema, status=status, limit=limit, offset=offset):
-            copy = None
-            if r[12] is not None or r[13] is not None:
-                copy = CopyEvent(_ts(r[12]), r[13], _int(r[14]), _int(r[15]), _float(r[16]), r[17], r[18])
-            out.append(
-                TableRow(
-                    table=r[0],
-                    status=r[1],
-                    src_rows=_int(r[2]),
-                    tgt_rows=_int(r[3]),
-                    src_present=_flag(r[4]),
-                    tgt_present=_flag(r[5]),
-                    updated_at=_ts(r[6]),
-                    last_run_id=r[7],
-                    changed_at=_ts(r[8]),
-                    changed_from=r[9],
-                    changed_to=r[10],
-                    changed_run_id=r[11],
-                    last_copy=copy,
-                )
-            )
-        return out
+        return [
+            _table_row(r)
+            for r in self._records("tables", schema=schema, status=status, limit=limit, offset=offset)
+        ]
 
     def table(self, schema: str, table: str, *, history_limit: int = HISTORY_LIMIT) -> TableDetail | None:
-        rows = self._rows("table", schema=schema, table=table)
+        rows = self._records("table", schema=schema, table=table)
         if not rows:
             return None
         r = rows[0]
         detail = TableDetail(
-            table=r[0],
-            status=r[1],
-            src_rows=_int(r[2]),
-            tgt_rows=_int(r[3]),
-            src_present=_flag(r[4]),
-            tgt_present=_flag(r[5]),
-            src_counted_at=_ts(r[6]),
-            tgt_counted_at=_ts(r[7]),
-            count_method=r[8],
-            updated_at=_ts(r[9]),
-            created_at=_ts(r[10]),
-            last_run_id=r[11],
+            table=r["table_name"],
+            dag_id=self.dags.dag_id(schema),
+            status=r["export_status"],
+            src_rows=_int(r["src_row_count"]),
+            tgt_rows=_int(r["tgt_row_count"]),
+            src_present=_flag(r["src_present"]),
+            tgt_present=_flag(r["tgt_present"]),
+            src_counted_at=_ts(r["src_counted_at"]),
+            tgt_counted_at=_ts(r["tgt_counted_at"]),
+            count_method=r["count_method"],
+            updated_at=_ts(r["update_ts"]),
+            created_at=_ts(r["created_ts"]),
+            last_run_id=r["last_run_id"],
         )
-        for h in self._rows("table_history", schema=schema, table=table, limit=history_limit):
-            detail.history.append(
-                HistoryEvent(
-                    event_id=int(h[0]),
-                    at=_ts(h[1]),
-                    event_type=h[2],
-                    run_id=h[3],
-                    task_id=h[4],
-                    old_status=h[5],
-                    new_status=h[6],
-                    src_rows=_int(h[7]),
-                    tgt_rows=_int(h[8]),
-                    copy_method=h[9],
-                    rows_read=_int(h[10]),
-                    rows_written=_int(h[11]),
-                    seconds=_float(h[12]),
-                    error=h[13],
-                )
-            )
+        detail.history = [
+            _history_event(h)
+            for h in self._records("table_history", schema=schema, table=table, limit=history_limit)
+        ]
         return detail
 
     # -- status over time --------------------------------------------------------------------------
@@ -337,11 +341,8 @@ class DashboardReader:
         self, summary: SchemaSummary, *, runs: int = TIMELINE_RUNS, days: int = TIMELINE_DAYS
     ) -> list[TimelinePoint]:
         """Tables per status after each of the schema's newest audit runs, oldest first."""
-        rows = self._rows("status_changes", schema=summary.schema, runs=runs, since=_since(days))
-        changes = [
-            (summary.schema, run_key, _ts(run_ts), int(seq), old, new, int(n))
-            for run_key, run_ts, seq, old, new, n in rows
-        ]
+        rows = self._records("status_changes", schema=summary.schema, runs=runs, since=_since(days))
+        changes = [_change(summary.schema, r) for r in rows]
         points = _walk_back({summary.schema: summary.by_status}, changes)
         return [
             TimelinePoint(label=at[:16], at=at, counts=counts, run_id=run_id or None, schema=schema)
@@ -353,17 +354,76 @@ class DashboardReader:
     ) -> list[TimelinePoint]:
         """Tables per status over all schemas at the end of each day that had audit runs, oldest first."""
         current = {s.schema: s.by_status for s in summaries}
-        rows = self._rows("status_changes_all", runs=runs, since=_since(days))
-        changes = [
-            (str(schema), run_key, _ts(run_ts), int(seq), old, new, int(n))
-            for schema, run_key, run_ts, seq, old, new, n in rows
-            if str(schema) in current
-        ]
+        rows = self._records("status_changes_all", runs=runs, since=_since(days))
+        changes = [_change(str(r["table_schema"]), r) for r in rows if str(r["table_schema"]) in current]
         by_day: dict[str, TimelinePoint] = {}
         for _schema, _run, at, counts in _walk_back(current, changes):
             day = at[:10]
             by_day[day] = TimelinePoint(label=day, at=at, counts=counts)  # the day's last run wins
         return [by_day[d] for d in sorted(by_day)]
+
+
+def _table_row(r: Mapping[str, Any]) -> TableRow:
+    """One row of ``tables.sql``: the audit row, its last status change and its last copy."""
+    copy = None
+    if r["copied_at"] is not None or r["copy_method"] is not None:
+        copy = CopyEvent(
+            at=_ts(r["copied_at"]),
+            method=r["copy_method"],
+            rows_read=_int(r["rows_read"]),
+            rows_written=_int(r["rows_written"]),
+            seconds=_float(r["seconds"]),
+            error=r["error"],
+            run_id=r["copied_run_id"],
+        )
+    return TableRow(
+        table=r["table_name"],
+        status=r["export_status"],
+        src_rows=_int(r["src_row_count"]),
+        tgt_rows=_int(r["tgt_row_count"]),
+        src_present=_flag(r["src_present"]),
+        tgt_present=_flag(r["tgt_present"]),
+        updated_at=_ts(r["update_ts"]),
+        last_run_id=r["last_run_id"],
+        changed_at=_ts(r["changed_at"]),
+        changed_from=r["old_status"],
+        changed_to=r["new_status"],
+        changed_run_id=r["changed_run_id"],
+        last_copy=copy,
+    )
+
+
+def _history_event(h: Mapping[str, Any]) -> HistoryEvent:
+    """One row of ``table_history.sql``."""
+    return HistoryEvent(
+        event_id=int(h["event_id"]),
+        at=_ts(h["event_ts"]),
+        event_type=h["event_type"],
+        run_id=h["run_id"],
+        task_id=h["task_id"],
+        old_status=h["old_status"],
+        new_status=h["new_status"],
+        src_rows=_int(h["src_row_count"]),
+        tgt_rows=_int(h["tgt_row_count"]),
+        copy_method=h["copy_method"],
+        rows_read=_int(h["rows_read"]),
+        rows_written=_int(h["rows_written"]),
+        seconds=_float(h["seconds"]),
+        error=h["error"],
+    )
+
+
+def _change(schema: str, r: Mapping[str, Any]) -> Change:
+    """One row of ``status_changes*.sql`` as :func:`_walk_back` takes it."""
+    return (
+        schema,
+        r["run_key"],
+        _ts(r["run_ts"]),
+        int(r["run_seq"]),
+        r["old_status"],
+        r["new_status"],
+        int(r["tables"]),
+    )
 
 
 def _since(days: int) -> datetime:
@@ -372,7 +432,7 @@ def _since(days: int) -> datetime:
 
 def _walk_back(
     current: Mapping[str, Mapping[str, int]],
-    changes: Iterable[tuple[str, str, str | None, int, str | None, str | None, int]],
+    changes: Iterable[Change],
 ) -> list[tuple[str, str, str, dict[str, int]]]:
     """Counts per status after each run, from the current counts and each run's status changes.
 
@@ -402,18 +462,3 @@ def _walk_back(
             state[status] = max(0, state[status] - delta)
     out.reverse()
     return out
-
-
-def status_color(status: str) -> str:
-    """A fixed colour per known status; any other status gets a stable one from a spare palette."""
-    known = {
-        "complete": "#2e7d32",
-        "partial": "#f9a825",
-        "overload": "#ef6c00",
-        "reject": "#c62828",
-        "missing": "#6a1b9a",
-        "pending": "#78909c",
-        "dropped": "#455a64",
-    }
-    spare = ("#00838f", "#ad1457", "#5d4037", "#283593", "#9e9d24", "#4e342e")
-    return known.get(status) or spare[zlib.crc32(status.encode()) % len(spare)]
