@@ -1,15 +1,18 @@
 """The audit dashboard (an Airflow plugin): its queries on PostgreSQL and SQLite, then the real thing.
 
 1. In-process, on both databases: an audit store filled by the provider's own operators (two audit
-   runs, two copies, odd names, a status this version does not know) is read by the dashboard's
-   queries; what they return must equal the audit table, and the pages escape every name.
+   runs, two copies, odd names, a ``mismatch``) is read by the dashboard's queries; what they return
+   must equal the audit table, each schema gets the DAG its settings name (the shipped
+   ``dags/migration_audit.yaml``), and the pages escape every name.
 2. A real ``airflow api-server`` (subprocess, PostgreSQL metadata DB, simple auth manager with known
    users) with the provider installed as a package — the plugin comes from the ``airflow.plugins``
    entry point — and the audit store in PostgreSQL (``AIRFLOW_CONN_MIGRATION_TARGET``):
 
    * nothing from the store reaches a request without a valid token (no token, garbage, a token
      signed with another key), and a user whom the auth manager does not let read a schema's DAG
-     does not see that schema;
+     does not see that schema: the DAG is the one the settings file names ("Finance Dept" ->
+     ``migration_audit__finance``), a schema no configured DAG audits needs all-DAG access, and a
+     user allowed no audit DAG gets nothing at all;
    * headless Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright; no browser download)
      logs in through Airflow's login page, checks that the numbers shown equal the audit table,
      clicks into a schema and into a table, opens the dashboard inside the Airflow UI, and saves
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -41,16 +45,20 @@ from conftest import Cluster
 from conftest import quote as q
 from pg_server import PG_PASSWORD, PG_USER, free_port
 
-from migration_audit_provider.dialects.base import _NAMED_PARAM
+from migration_audit_provider.constants import STATUS_COLORS, STATUS_INFO, STATUSES
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.operators.audit import InitAuditOperator, RefreshAuditOperator
 from migration_audit_provider.plugins import pages
+from migration_audit_provider.plugins.dag_map import load_dag_map
 from migration_audit_provider.plugins.dashboard import DashboardSettings, store_reader
-from migration_audit_provider.plugins.queries import DISPLAY_ORDER, ordered_statuses
+from migration_audit_provider.plugins.queries import legend_statuses, ordered_statuses, status_color
 from migration_audit_provider.sql import load_statement, statement_names
 from migration_audit_provider.store import AuditStore, utcnow
 
 REPO = Path(__file__).resolve().parents[2]
+SHIPPED_CONFIG = REPO / "dags" / "migration_audit.yaml"
+BIND = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+"""A ``:name`` bind parameter of the statement files (replaced by a literal to parse them)."""
 ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -65,7 +73,9 @@ CHROMIUM_ARGS = [
 ]
 
 SALES = "sales"
-FIN = 'Finance & "Ops" <EU>'
+FIN = 'Finance & "Ops" <EU>'  # in no settings file: no DAG audits it
+FIN_DEPT = "Finance Dept"  # dags/migration_audit.yaml: dag_id migration_audit__finance
+DAG_IDS = {SALES: "migration_audit__sales", FIN_DEPT: "migration_audit__finance", FIN: None}
 ODD = 'it\'s <b>&"odd"</b>'
 RUN_1 = "scheduled__2026-11-01T03:00:00+00:00"
 RUN_2 = "manual__2026-11-02T10:30:00+00:00"
@@ -83,15 +93,17 @@ LAYOUT = {
         "archive_2019": (3, None),
     },
     FIN: {"employees": (30, 30), "departments": (5, None)},
+    FIN_DEPT: {"ledger": (10, 10), "budgets": (4, 2)},
 }
 AFTER_RUN_1 = {
     SALES: {"complete": 2, "partial": 1, "reject": 1, "overload": 1, "missing": 2},
     FIN: {"complete": 1, "missing": 1},
+    FIN_DEPT: {"complete": 1, "partial": 1},
 }
 DAILY = [  # all schemas at the end of each day: after run 1, after run 2, after run 3 (today)
-    {"complete": 3, "partial": 1, "reject": 1, "overload": 1, "missing": 3},
-    {"complete": 4, "partial": 1, "overload": 1, "missing": 2, "dropped": 1},
-    {"complete": 4, "partial": 1, "overload": 1, "missing": 1, "dropped": 1, "mismatch": 1},
+    {"complete": 4, "partial": 2, "reject": 1, "overload": 1, "missing": 3},
+    {"complete": 5, "partial": 2, "overload": 1, "missing": 2, "dropped": 1},
+    {"complete": 5, "partial": 2, "overload": 1, "missing": 1, "dropped": 1, "mismatch": 1},
 ]
 EXPECTED = {  # (status, source rows, target rows) at the end
     SALES: {
@@ -104,12 +116,13 @@ EXPECTED = {  # (status, source rows, target rows) at the end
         "archive_2019": ("missing", 3, None),
     },
     FIN: {"employees": ("complete", 30, 30), "departments": ("mismatch", 5, None)},
+    FIN_DEPT: {"ledger": ("complete", 10, 10), "budgets": ("partial", 4, 2)},
 }
 
 
 # -- the audit store, filled by the provider's own operators ---------------------------------------
 def seed(source: Cluster, target: Cluster) -> None:
-    """Two audit runs of both schemas' worth of changes, two copies, and a status unknown here."""
+    """Two audit runs' worth of changes, two copies, and a content mismatch."""
     for schema, tables in LAYOUT.items():
         source.create_schema(schema)
         target.create_schema(schema)
@@ -137,7 +150,7 @@ def seed(source: Cluster, target: Cluster) -> None:
         )  # fmt: skip
     RefreshAuditOperator(task_id="refresh_audit", schema=SALES).execute(context(RUN_2, "refresh_audit"))
 
-    # Run 3: a status added by a later version of the provider (the page must show it anyway).
+    # Run 3: the fingerprints of departments differ (written here as the fingerprint step would).
     ph = "%s" if target.kind == "postgres" else "?"
     now = utcnow().isoformat(sep=" ")
     target.execute(
@@ -201,17 +214,22 @@ def test_dashboard_reads_equal_the_audit_table(source, target):
     truth = audit_table(target)
     assert truth == EXPECTED
 
-    with store_reader(DashboardSettings(conn_id=target.conn_id, store_schema="migration")) as reader:
+    dags = load_dag_map(SHIPPED_CONFIG)
+    with store_reader(DashboardSettings(target.conn_id, "migration", dags)) as reader:
         assert reader is not None
         summaries = {s.schema: s for s in reader.schemas()}
-        assert set(summaries) == {SALES, FIN}
+        assert set(summaries) == {SALES, FIN, FIN_DEPT}
+        assert {schema: s.dag_id for schema, s in summaries.items()} == DAG_IDS
+        assert reader.schema(FIN_DEPT).dag_id == "migration_audit__finance"
+        assert reader.table(FIN_DEPT, "ledger").dag_id == "migration_audit__finance"
+        assert reader.table(FIN, "employees").dag_id is None
         for schema, tables in truth.items():
             summary = summaries[schema]
             assert summary.by_status == per_status(tables)
             assert (summary.rows_expected, summary.rows_migrated) == rows_expected_migrated(tables)
             assert summary.rows_on_target == sum(tgt or 0 for _s, _src, tgt in tables.values())
             assert reader.schema(schema).by_status == summary.by_status
-        assert list(summaries[FIN].ordered()) == ["complete", "mismatch"]  # unknown status last
+        assert list(summaries[FIN].ordered()) == ["complete", "mismatch"]
         assert reader.schema("no such schema") is None
 
         listed = {t.table: t for t in reader.tables(SALES)}
@@ -249,23 +267,38 @@ def test_dashboard_reads_equal_the_audit_table(source, target):
         fin_line = reader.schema_timeline(summaries[FIN])
         assert [p.counts for p in fin_line] == [AFTER_RUN_1[FIN], per_status(truth[FIN])]
         days = reader.daily_timeline(summaries.values())
-        assert days and days[-1].counts == dict(
-            Counter(per_status(truth[SALES])) + Counter(per_status(truth[FIN]))
-        )
+        assert days[-1].counts == dict(sum((Counter(per_status(t)) for t in truth.values()), Counter()))
+        assert [p.counts for p in days] == DAILY
         json.dumps([s.to_json() for s in summaries.values()] + [p.to_json() for p in days])
 
     links = pages.Links(base="/migration-audit")
-    html = pages.overview_page(links, list(summaries.values()), days, "test")
-    html += pages.schema_page(
+    overview = pages.overview_page(links, list(summaries.values()), days, "test", dags.source)
+    html = overview + pages.schema_page(
         links, summaries[SALES], list(listed.values()), sales_line, status="", page_no=1, page_size=200
     )
     html += pages.table_page(links, SALES, detail)
     for raw in (FIN, ODD, COPY_ERROR):
         assert raw not in html  # never unescaped
     for name in (FIN, ODD):
-        assert pages.escape(name) in pages.overview_page(links, list(summaries.values()), days, "t") + html
+        assert pages.escape(name) in html
     assert f'href="/dags/migration_audit__sales/runs/{quote(RUN_2, safe="")}"' in html
     assert f'href="/migration-audit/schemas/{quote(SALES)}/tables/{quote(ODD, safe="")}"' in html
+    # the DAG links are the configured DAGs; a schema no DAG audits links to none
+    assert 'href="/dags/migration_audit__finance"' in overview
+    assert "migration_audit__finance_dept" not in overview and "migration_audit__finance_ops" not in overview
+    fin_page = pages.schema_page(
+        links, summaries[FIN], reader_tables(target, FIN, dags), [], status="", page_no=1, page_size=200
+    )
+    assert 'href="/dags/' not in fin_page and RUN_1 in fin_page  # the run id, not a link to a guessed DAG
+    # every status the store can hold is in the legend, with its colour and meaning
+    for info in STATUS_INFO:
+        assert f'<dt data-status="{info.name}"><span class="sw" style="background:{info.color}">' in overview
+        assert pages.escape(info.meaning) in overview
+
+
+def reader_tables(target: Cluster, schema: str, dags) -> list:
+    with store_reader(DashboardSettings(target.conn_id, "migration", dags)) as reader:
+        return reader.tables(schema)
 
 
 def test_no_audit_store_yet_is_an_empty_dashboard_and_creates_nothing(target):
@@ -274,7 +307,8 @@ def test_no_audit_store_yet_is_an_empty_dashboard_and_creates_nothing(target):
     settings = DashboardSettings(conn_id=target.conn_id, store_schema="migration")
     with store_reader(settings) as reader:
         assert reader is None
-    assert read_overview(None, settings) == {"schemas": [], "timeline": []}
+    with allow_everything():
+        assert read_overview(None, settings) == {"schemas": [], "timeline": []}
     html = pages.overview_page(pages.Links(base="/migration-audit"), [], [], settings.describe())
     assert 'id="empty"' in html and "No audit runs in the history yet" in html
     if target.kind == "sqlite":
@@ -283,11 +317,26 @@ def test_no_audit_store_yet_is_an_empty_dashboard_and_creates_nothing(target):
         assert not target.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'migration'")
 
 
+class allow_everything:
+    """The in-process auth manager: every user may read every DAG (the live tests check real rules)."""
+
+    def __enter__(self) -> None:
+        import airflow.api_fastapi.app as app
+
+        self._mp = pytest.MonkeyPatch()
+        self._mp.setattr(app, "get_auth_manager", lambda: SimpleNamespace(is_authorized_dag=lambda **_: True))
+
+    def __exit__(self, *exc: object) -> None:
+        self._mp.undo()
+
+
 def test_the_store_is_configurable_like_any_airflow_option(monkeypatch):
-    assert DashboardSettings.from_airflow() == DashboardSettings("migration_target", "migration")
+    monkeypatch.delenv("MIGRATION_AUDIT_CONFIG", raising=False)
+    shipped = load_dag_map(SHIPPED_CONFIG)  # tests/conftest.py sets [core] dags_folder to dags/
+    assert DashboardSettings.from_airflow() == DashboardSettings("migration_target", "migration", shipped)
     monkeypatch.setenv("AIRFLOW__MIGRATION_AUDIT__CONN_ID", "audit_store")
     monkeypatch.setenv("AIRFLOW__MIGRATION_AUDIT__STORE_SCHEMA", "audit")
-    assert DashboardSettings.from_airflow() == DashboardSettings("audit_store", "audit")
+    assert DashboardSettings.from_airflow() == DashboardSettings("audit_store", "audit", shipped)
 
 
 def test_dashboard_statements_are_portable_bounded_and_read_only():
@@ -308,36 +357,55 @@ def test_dashboard_statements_are_portable_bounded_and_read_only():
         assert "LIMIT :" in text or "GROUP BY" in text or "AND table_name = :table" in text, name
         assert not any(w in text.upper() for w in ("INSERT ", "UPDATE ", "DELETE ", "CREATE ", "DROP ")), name
         for dialect in ("vertica", "postgres", "sqlite"):
-            sqlglot.parse_one(_NAMED_PARAM.sub("1", text), read=dialect, error_level=ErrorLevel.RAISE)
+            sqlglot.parse_one(BIND.sub("1", text), read=dialect, error_level=ErrorLevel.RAISE)
 
 
-def test_unknown_statuses_come_after_the_known_ones():
+def test_statuses_are_the_shared_ones_and_unknown_ones_come_last():
     assert ordered_statuses({"mismatch", "complete", "archived", "reject"}) == [
         "complete",
         "reject",
-        "archived",
         "mismatch",
+        "archived",
     ]
-    assert ordered_statuses(DISPLAY_ORDER) == list(DISPLAY_ORDER)
+    assert ordered_statuses(reversed(STATUSES)) == list(STATUSES)
+    assert legend_statuses() == list(STATUSES)
+    assert {s: status_color(s) for s in STATUSES} == STATUS_COLORS
+    assert status_color("archived") not in STATUS_COLORS.values()
+    assert status_color("archived") == status_color("archived")
 
 
 # -- 2. a real api-server with the plugin, and a real browser ---------------------------------------
-USERS = {"admin": "admin", "sales_only": "viewer"}
+USERS = {
+    "admin": "admin",
+    "sales_only": "viewer",
+    "finance_only": "viewer",
+    "slug_guess": "viewer",
+    "nobody": "viewer",
+}
+ALLOWED_DAGS = {  # the users the per-DAG rule limits, and the only DAGs each may read (admin: all)
+    "sales_only": ["migration_audit__sales"],
+    "finance_only": ["migration_audit__finance"],
+    "slug_guess": ["migration_audit__finance_dept"],  # what the schema name alone would give: no DAG
+    "nobody": [],
+}
 AUTH_MANAGER_MODULE = textwrap.dedent(
     '''
-    """The simple auth manager with one per-DAG rule, as FAB or Keycloak policies would give."""
+    """The simple auth manager with per-DAG rules, as FAB or Keycloak policies would give."""
     from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+    ALLOWED_DAGS = %r
 
 
     class PerDagSimpleAuthManager(SimpleAuthManager):
         def is_authorized_dag(self, *, method, user, access_entity=None, details=None):
-            if user.username == "sales_only" and (details is None or details.id != "migration_audit__sales"):
-                return False
+            allowed = ALLOWED_DAGS.get(user.username)
+            if allowed is not None and (details is None or details.id not in allowed):
+                return False  # details=None asks for all DAGs
             return super().is_authorized_dag(
                 method=method, user=user, access_entity=access_entity, details=details
             )
     '''
-)
+) % (ALLOWED_DAGS,)
 
 
 @dataclass
@@ -356,14 +424,20 @@ class ApiServer:
         (home / "dags").mkdir()
         (home / "auth").mkdir()
         (home / "auth" / "per_dag_auth_manager.py").write_text(AUTH_MANAGER_MODULE)
+        # the DAGs' settings beside the DAGs, where dags/migration_audit.py reads them (no DAG file needed)
+        shutil.copy(SHIPPED_CONFIG, home / "dags" / SHIPPED_CONFIG.name)
         passwords = {user: secrets.token_urlsafe(12) for user in USERS}
         (home / "passwords.json").write_text(json.dumps(passwords))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+        env.pop("MIGRATION_AUDIT_CONFIG", None)  # the settings are found beside the DAGs
         env.update(
             {
                 "PYTHONUNBUFFERED": "1",
-                "PYTHONPATH": str(home / "auth"),
+                # the auth manager module, then whatever the test process had (e.g. a checkout's src/)
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(home / "auth"), os.environ.get("PYTHONPATH")])
+                ),
                 "AIRFLOW_HOME": str(home),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -494,6 +568,8 @@ DATA_URLS = [
     f"/migration-audit/api/schemas/{quote(FIN, safe='')}",
 ]
 SECRET_WORDS = ["customers", "Order Lines", "departments", "orders", "Finance", "archive_2019"]
+TABLE_NAMES = ["customers", "Order Lines", "departments", "archive_2019", "ledger", "budgets", "employees"]
+"""Names no refusal may show (a 403 names the schema asked for, which the user already knows)."""
 
 
 def test_the_plugin_comes_from_the_entry_point(live):
@@ -575,6 +651,22 @@ def test_no_data_without_a_valid_token(live):
             assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
 
 
+def schema_urls(schema: str, table: str) -> list[str]:
+    """Every page and JSON endpoint of one schema, and of one of its tables."""
+    s, t = quote(schema, safe=""), quote(table, safe="")
+    return [
+        f"/migration-audit/{api}schemas/{s}{tail}" for api in ("", "api/") for tail in ("", f"/tables/{t}")
+    ]
+
+
+def assert_refused(client: httpx.Client, urls: list[str]) -> None:
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 403, (url, response.status_code, response.text)
+        leaked = [w for w in TABLE_NAMES if w in response.text]
+        assert not leaked, (url, leaked)
+
+
 def test_a_user_sees_only_the_schemas_their_auth_manager_allows(live):
     headers = {"Authorization": f"Bearer {live.server.token('sales_only')}"}
     with httpx.Client(base_url=live.server.url, timeout=30, headers=headers) as client:
@@ -583,15 +675,53 @@ def test_a_user_sees_only_the_schemas_their_auth_manager_allows(live):
         page = client.get("/migration-audit/")
         assert page.status_code == 200 and "customers" not in page.text and "Finance" not in page.text
         assert 'data-schema="sales"' in page.text
-        for url in (
-            f"/migration-audit/api/schemas/{quote(FIN, safe='')}",
-            f"/migration-audit/schemas/{quote(FIN, safe='')}",
-            f"/migration-audit/api/schemas/{quote(FIN, safe='')}/tables/departments",
-        ):
-            response = client.get(url)
-            assert response.status_code == 403, (url, response.text)
-            assert "departments" not in response.text and "employees" not in response.text
+        assert_refused(client, schema_urls(FIN, "departments") + schema_urls(FIN_DEPT, "ledger"))
         assert client.get("/migration-audit/api/schemas/sales").status_code == 200
+
+
+def test_the_permission_check_uses_the_dag_the_settings_name(live):
+    """ "Finance Dept" is audited by migration_audit__finance (dags/migration_audit.yaml), not by the id
+    its name would give (migration_audit__finance_dept): a user allowed only the real DAG sees it, and
+    only it; a user allowed only the guessed id sees nothing."""
+    headers = {"Authorization": f"Bearer {live.server.token('finance_only')}"}
+    with httpx.Client(base_url=live.server.url, timeout=30, headers=headers) as client:
+        listing = client.get("/migration-audit/api/schemas")
+        assert listing.status_code == 200, listing.text
+        assert [(s["schema"], s["dag_id"]) for s in listing.json()["schemas"]] == [
+            (FIN_DEPT, "migration_audit__finance")
+        ]
+        page = client.get("/migration-audit/")
+        assert page.status_code == 200, page.text
+        assert 'data-schema="Finance Dept"' in page.text
+        assert 'href="/dags/migration_audit__finance"' in page.text
+        assert 'data-schema="sales"' not in page.text and pages.escape(FIN) not in page.text
+        for url in schema_urls(FIN_DEPT, "ledger"):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.text)
+            assert "ledger" in response.text
+        table = client.get(f"/migration-audit/api/schemas/{quote(FIN_DEPT)}/tables/budgets").json()
+        assert (table["dag_id"], table["status"], table["src_rows"], table["tgt_rows"]) == (
+            "migration_audit__finance",
+            "partial",
+            4,
+            2,
+        )
+        assert_refused(client, schema_urls(SALES, "customers") + schema_urls(FIN, "departments"))
+
+    headers = {"Authorization": f"Bearer {live.server.token('slug_guess')}"}
+    with httpx.Client(base_url=live.server.url, timeout=30, headers=headers) as client:
+        assert_refused(client, ["/migration-audit/", "/migration-audit/api/schemas"])
+        assert_refused(client, schema_urls(FIN_DEPT, "ledger"))
+
+
+def test_a_user_allowed_no_audit_dag_gets_nothing(live):
+    headers = {"Authorization": f"Bearer {live.server.token('nobody')}"}
+    with httpx.Client(base_url=live.server.url, timeout=30, headers=headers) as client:
+        assert_refused(client, ["/migration-audit/", "/migration-audit/api/schemas"])
+        for schema, tables in EXPECTED.items():
+            assert_refused(client, schema_urls(schema, next(iter(tables))))
+        page = client.get("/migration-audit/")
+        assert "Not allowed" in page.text and 'id="schemas"' not in page.text
 
 
 def test_json_endpoints_equal_the_audit_table(live):
@@ -602,7 +732,17 @@ def test_json_endpoints_equal_the_audit_table(live):
         assert {s["schema"]: s["by_status"] for s in listing["schemas"]} == {
             schema: per_status(tables) for schema, tables in truth.items()
         }
-        assert listing["statuses"][-1] == "mismatch"
+        # the admin may read all DAGs, so also the schema no configured DAG audits (dag_id null)
+        assert {s["schema"]: s["dag_id"] for s in listing["schemas"]} == DAG_IDS
+        assert listing["dags_config"].endswith("/dags/migration_audit.yaml")
+        assert listing["statuses"] == list(STATUSES)  # every status the store can hold, in order
+        assert listing["legend"] == [
+            {"status": i.name, "meaning": i.meaning, "color": i.color} for i in STATUS_INFO
+        ]
+        assert list(next(s for s in listing["schemas"] if s["schema"] == FIN)["by_status"]) == [
+            "complete",
+            "mismatch",
+        ]
         for schema, tables in truth.items():
             data = client.get(f"/api/schemas/{quote(schema, safe='')}").json()
             assert {t["table"]: (t["status"], t["src_rows"], t["tgt_rows"]) for t in data["tables"]} == tables
@@ -623,6 +763,21 @@ def number(text: str) -> int:
     return int(text.strip().replace(",", ""))
 
 
+def rgb(color: str) -> str:
+    """``#rrggbb`` as a browser's computed style gives it."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def sign_in(page, base: str, user: str, password: str) -> None:
+    page.goto(f"{base}/migration-audit/")
+    page.wait_for_url("**/auth/login?next=*")
+    page.locator("input[name=username]").fill(user)
+    page.locator("input[name=password]").fill(password)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(f"{base}/migration-audit/")
+
+
 def test_the_dashboard_in_a_real_browser(live):
     from playwright.sync_api import sync_playwright
 
@@ -639,12 +794,7 @@ def test_the_dashboard_in_a_real_browser(live):
             page = context.new_page()
 
             # 1. Not signed in: the dashboard sends the browser to Airflow's login page, which sends it back.
-            page.goto(f"{base}/migration-audit/")
-            page.wait_for_url("**/auth/login?next=*")
-            page.locator("input[name=username]").fill("admin")
-            page.locator("input[name=password]").fill(live.server.passwords["admin"])
-            page.locator("button[type=submit]").click()
-            page.wait_for_url(f"{base}/migration-audit/")
+            sign_in(page, base, "admin", live.server.passwords["admin"])
 
             # 2. The overview: each schema's numbers equal the audit table.
             rows = page.locator("#schemas tbody tr")
@@ -676,7 +826,32 @@ def test_the_dashboard_in_a_real_browser(live):
             legend_order = page.locator("#schemas tr[data-schema='sales'] .legend li")
             assert [
                 legend_order.nth(i).get_attribute("data-status") for i in range(legend_order.count())
-            ] == [s for s in DISPLAY_ORDER if s in per_status(truth[SALES])]
+            ] == [s for s in STATUSES if s in per_status(truth[SALES])]
+            # mismatch is drawn in its own colour, in the bar and the legend, with its meaning
+            fin_row = page.locator(f"#schemas tr[data-schema='{FIN}']")
+            segment = fin_row.locator(".bar a.seg[data-status=mismatch]")
+            assert segment.evaluate("e => getComputedStyle(e).backgroundColor") == rgb(
+                STATUS_COLORS["mismatch"]
+            )
+            assert "differs" in (
+                fin_row.locator(".legend li[data-status=mismatch]").get_attribute("title") or ""
+            )
+            legend = page.locator("#status-legend dt")
+            assert [legend.nth(i).get_attribute("data-status") for i in range(legend.count())] == list(
+                STATUSES
+            )
+            swatch = page.locator("#status-legend dt[data-status=mismatch] .sw")
+            assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") == rgb(
+                STATUS_COLORS["mismatch"]
+            )
+            meanings = {i.name: i.meaning for i in STATUS_INFO}
+            assert (
+                page.locator("#status-legend dd[data-status=mismatch]").inner_text() == meanings["mismatch"]
+            )
+            # each schema links to the DAG its settings name; the unconfigured one to none
+            dag_cells = {s: page.locator(f"#schemas tr[data-schema='{s}'] [data-field=dag]") for s in DAG_IDS}
+            assert dag_cells[FIN_DEPT].locator("a").get_attribute("href") == "/dags/migration_audit__finance"
+            assert dag_cells[FIN].locator("a").count() == 0
             assert number(page.locator("#total-tables").inner_text()) == sum(len(t) for t in truth.values())
             days = page.locator("svg.chart g.bar")
             assert days.count() == len(DAILY)  # run 1, run 2 and run 3 were on three days
@@ -755,6 +930,18 @@ def test_the_dashboard_in_a_real_browser(live):
             page.locator("iframe").wait_for(state="detached")  # the UI's own page, not a frame in it
             page.get_by_text(RUN_2).first.wait_for()
             page.screenshot(path=str(ARTIFACTS / "dashboard-run-link-in-airflow.png"))
+
+            # 7. Signed in as a user allowed only migration_audit__finance: only "Finance Dept" is shown.
+            finance = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            sign_in(finance, base, "finance_only", live.server.passwords["finance_only"])
+            rows = finance.locator("#schemas tbody tr")
+            assert [rows.nth(i).get_attribute("data-schema") for i in range(rows.count())] == [FIN_DEPT]
+            assert number(finance.locator("#total-tables").inner_text()) == len(truth[FIN_DEPT])
+            finance.locator("a.schema", has_text=FIN_DEPT).click()
+            finance.wait_for_url(f"**/schemas/{quote(FIN_DEPT, safe='')}")
+            run = finance.locator("#tables tr[data-table='ledger'] a.run")
+            assert run.get_attribute("href") == f"/dags/migration_audit__finance/runs/{quote(RUN_1, safe='')}"
+            finance.screenshot(path=str(ARTIFACTS / "dashboard-finance-only.png"), full_page=True)
         finally:
             browser.close()
     print(f"\nbrowser checks took {time.monotonic() - started:.1f} s; screenshots in {ARTIFACTS}")
