@@ -174,3 +174,7 @@ def store_exists(target: Cluster) -> bool:
 
     with sqlite3.connect(path) as conn:
         return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchall())
+
+
+# --- Vertica emulator (tests/vertica_emulator, issue #13): the session-scoped `vertica_emulator` fixture ---
+from vertica_emulator.fixtures import vertica_emulator  # noqa: F401,E402
