@@ -35,6 +35,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote, unquote
@@ -46,14 +47,12 @@ from conftest import quote as q
 from pg_server import PG_PASSWORD, PG_USER, free_port
 
 from migration_audit_provider.constants import STATUS_COLORS, STATUS_INFO, STATUSES
-from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.operators.audit import InitAuditOperator, RefreshAuditOperator
 from migration_audit_provider.plugins import pages
 from migration_audit_provider.plugins.dag_map import load_dag_map
 from migration_audit_provider.plugins.dashboard import DashboardSettings, store_reader
 from migration_audit_provider.plugins.queries import legend_statuses, ordered_statuses, status_color
-from migration_audit_provider.sql import load_statement, statement_names
-from migration_audit_provider.store import AuditStore, utcnow
+from migration_audit_provider.sql import load_statement
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_CONFIG = REPO / "dags" / "migration_audit.yaml"
@@ -135,24 +134,25 @@ def seed(source: Cluster, target: Cluster) -> None:
         RefreshAuditOperator(task_id="refresh_audit", schema=schema).execute(context(RUN_1, "refresh_audit"))
 
     # Run 2 copies customers (and fails on Order Lines); legacy is dropped from the source.
-    run_2 = context(RUN_2, "data_run")
+    # The copy events are the rows include/sql/record_copy.sql writes.
     target.insert_rows(SALES, "customers", 40)
     source.execute(f"DROP TABLE {q(SALES)}.{q('legacy')}", schemas=[SALES])
-    store = AuditStore(MigrationAuditHook(target.conn_id).dialect)
-    with store.session(write=True) as session:
-        store.record_copy(
-            session, context=run_2, schema=SALES, table="customers", method="postgres_copy",
-            rows_read=40, rows_written=40, seconds=0.25, error=None,
-        )  # fmt: skip
-        store.record_copy(
-            session, context=run_2, schema=SALES, table="Order Lines", method="insert_rows",
-            rows_read=300, rows_written=0, seconds=1.5, error=COPY_ERROR,
-        )  # fmt: skip
+    ph = "%s" if target.kind == "postgres" else "?"
+    for table, method, rows_read, rows_written, seconds, error in (
+        ("customers", "postgres_copy", 40, 40, 0.25, None),
+        ("Order Lines", "insert_rows", 300, 0, 1.5, COPY_ERROR),
+    ):
+        target.execute(
+            "INSERT INTO migration.audit_history (event_ts, event_type, run_id, task_id, table_schema, "
+            "table_name, copy_method, rows_read, rows_written, seconds, error) "
+            f"VALUES ({ph}, 'copy', {ph}, 'data_run', {ph}, {ph}, {ph}, {ph}, {ph}, {ph}, {ph})",
+            (utc_now(), RUN_2, SALES, table, method, rows_read, rows_written, seconds, error),
+            schemas=["migration"],
+        )
     RefreshAuditOperator(task_id="refresh_audit", schema=SALES).execute(context(RUN_2, "refresh_audit"))
 
     # Run 3: the fingerprints of departments differ (written here as the fingerprint step would).
-    ph = "%s" if target.kind == "postgres" else "?"
-    now = utcnow().isoformat(sep=" ")
+    now = utc_now()
     target.execute(
         f"UPDATE migration.audit SET export_status = 'mismatch', update_ts = {ph}, last_run_id = {ph} "
         f"WHERE table_schema = {ph} AND table_name = 'departments'",
@@ -179,6 +179,11 @@ def seed(source: Cluster, target: Cluster) -> None:
             (run_id,),
             schemas=["migration"],
         )
+
+
+def utc_now() -> str:
+    """Now, as the store's naive-UTC ``TIMESTAMP`` columns hold it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
 
 
 def context(run_id: str, task_id: str) -> dict:
@@ -345,7 +350,7 @@ def test_dashboard_statements_are_portable_bounded_and_read_only():
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    names = [n for n in statement_names()[""] if n.startswith("dashboard/")]
+    names = sorted(f"dashboard/{f.stem}" for f in (REPO / "include" / "sql" / "dashboard").glob("*.sql"))
     assert {"schemas", "schema_summary", "tables", "table", "table_history", "status_changes"} <= {
         n.removeprefix("dashboard/") for n in names
     }

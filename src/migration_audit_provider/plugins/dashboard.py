@@ -119,15 +119,15 @@ class DashboardSettings:
 def store_reader(settings: DashboardSettings) -> Iterator[DashboardReader | None]:
     """A reader on a read-only session of the audit store; ``None`` if the store does not exist yet."""
     from migration_audit_provider.hooks.audit import MigrationAuditHook
-    from migration_audit_provider.store import AuditStore
+    from migration_audit_provider.store import _STORE_TABLES
 
     hook = MigrationAuditHook(settings.conn_id)
-    store = AuditStore(hook.dialect, settings.store_schema)
-    with store.session() as session:  # write=False: no lock taken, nothing created
+    dialect, schema = hook.dialect, settings.store_schema
+    dialect.check_identifier(schema, "audit store schema")
+    names = {key: dialect.qualified(schema, _STORE_TABLES[key]) for key in ("audit", "history")}
+    with hook.session([schema]) as session:  # write=False: no lock taken, nothing created
         yield (
-            DashboardReader(session, store.names, settings.dags)
-            if store.dialect.schema_exists(session, store.schema)
-            else None
+            DashboardReader(session, names, settings.dags) if dialect.schema_exists(session, schema) else None
         )
 
 

@@ -16,12 +16,11 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from migration_audit_provider.constants import STATUS_COLORS, STATUS_INFO, STATUSES
 from migration_audit_provider.plugins.dag_map import DagMap
-from migration_audit_provider.store import utcnow
 
 MAX_SUMMARY_ROWS = 10_000
 """At most this many (schema, status) pairs on the overview."""
@@ -45,7 +44,7 @@ Change = tuple[str, str, str | None, int, str | None, str | None, int]
 
 
 class Session(Protocol):
-    """What the reader needs of a store session (``AuditStore.session()``)."""
+    """What the reader needs of a store session (``MigrationAuditHook.session()``)."""
 
     def statement(self, name: str, **identifiers: str) -> str: ...
 
@@ -268,8 +267,8 @@ class TimelinePoint:
 class DashboardReader:
     """The dashboard's reads on one open, read-only session of the audit store.
 
-    :param session: a session of the store's dialect (``AuditStore.session()``).
-    :param names: the store's dialect-quoted table names (``AuditStore.names``).
+    :param session: a read-only session of the store's connection (``MigrationAuditHook.session()``).
+    :param names: the dialect-quoted names of the store's ``audit`` and ``history`` tables.
     :param dags: the DAG of each schema (for the summaries' and tables' ``dag_id``).
     """
 
@@ -427,7 +426,8 @@ def _change(schema: str, r: Mapping[str, Any]) -> Change:
 
 
 def _since(days: int) -> datetime:
-    return utcnow() - timedelta(days=days)
+    """``days`` ago, naive UTC as the store's ``TIMESTAMP`` columns hold it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0) - timedelta(days=days)
 
 
 def _walk_back(
