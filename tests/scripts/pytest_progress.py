@@ -36,7 +36,8 @@ class Progress:
         line = f"[{elapsed // 60:3d}:{elapsed % 60:02d}] {text}"
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and threading.current_thread() is threading.main_thread():
-            reporter.ensure_newline()
+            if getattr(reporter._tw, "width_of_current_line", 0):  # after pytest's dots
+                reporter.write("\n")
             reporter.write_line(line)
         else:
             sys.__stderr__.write("\n" + line + "\n")
