@@ -13,6 +13,12 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import DAG, Param, task
 
 from migration_audit_provider.config import load_settings
+from migration_audit_provider.constants import (
+    DEFAULT_FINGERPRINT_MODE,
+    DEFAULT_ON_INCOMPLETE,
+    FINGERPRINT_MODES,
+    ON_INCOMPLETE,
+)
 from migration_audit_provider.factory import BOOLEAN_PARAMS
 
 CONFIG = Path(os.environ.get("MIGRATION_AUDIT_CONFIG") or Path(__file__).with_name("migration_audit.yaml"))
@@ -31,9 +37,11 @@ with DAG(
         "rerun_partials": Param(False, type="boolean", title="Rerun partial tables too"),
         "rerun_overloads": Param(False, type="boolean", title="Rerun overloaded tables too"),
         "fingerprint": Param(
-            "new_complete", type="string", enum=["off", "new_complete", "all"], title="Compare content"
+            DEFAULT_FINGERPRINT_MODE, type="string", enum=list(FINGERPRINT_MODES), title="Compare content"
         ),
-        "on_incomplete": Param("fail", type="string", enum=["fail", "warn"], title="When still incomplete"),
+        "on_incomplete": Param(
+            DEFAULT_ON_INCOMPLETE, type="string", enum=list(ON_INCOMPLETE), title="When still incomplete"
+        ),
     },
     doc_md=__doc__,
 ):

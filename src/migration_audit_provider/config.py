@@ -21,11 +21,17 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from migration_audit_provider.constants import (
+    DAG_ID_PREFIX,
+    DEFAULT_FINGERPRINT_MODE,
+    DEFAULT_SOURCE_CONN_ID,
+    DEFAULT_STORE_SCHEMA,
+    DEFAULT_TARGET_CONN_ID,
+    DEFAULT_ON_INCOMPLETE,
+    FINGERPRINT_MODES,
+    ON_INCOMPLETE,
+)
 from migration_audit_provider.exceptions import AuditInputError
-
-DAG_ID_PREFIX = "migration_audit__"
-_ON_INCOMPLETE = ("fail", "warn")
-FINGERPRINT_MODES = ("off", "new_complete", "all")
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,9 @@ class SchemaSettings:
 
     schema: str
     dag_id: str
-    source_conn_id: str = "migration_source"
-    target_conn_id: str = "migration_target"
-    store_schema: str = "migration"
+    source_conn_id: str = DEFAULT_SOURCE_CONN_ID
+    target_conn_id: str = DEFAULT_TARGET_CONN_ID
+    store_schema: str = DEFAULT_STORE_SCHEMA
     schedule: str | None = "0 3 * * *"
     """Cron (UTC) for the time half of the schedule; runs also start after each migration batch."""
     start_date: str = "2026-01-01"
@@ -47,8 +53,8 @@ class SchemaSettings:
     count_source: bool = True
     rerun_partials: bool = False
     rerun_overloads: bool = False
-    on_incomplete: str = "fail"
-    fingerprint: str = "new_complete"
+    on_incomplete: str = DEFAULT_ON_INCOMPLETE
+    fingerprint: str = DEFAULT_FINGERPRINT_MODE
     """Compare the content of tables whose counts agree: ``new_complete``, ``all`` or ``off``."""
     retries: int = 2
 
@@ -119,8 +125,8 @@ def _check_values(s: SchemaSettings, source: str) -> None:
         raise AuditInputError(f"{where}: retries must be a non-negative integer")
     if s.fingerprint not in FINGERPRINT_MODES:
         raise AuditInputError(f"{where}: fingerprint must be one of {FINGERPRINT_MODES}")
-    if s.on_incomplete not in _ON_INCOMPLETE:
-        raise AuditInputError(f"{where}: on_incomplete must be one of {_ON_INCOMPLETE}")
+    if s.on_incomplete not in ON_INCOMPLETE:
+        raise AuditInputError(f"{where}: on_incomplete must be one of {ON_INCOMPLETE}")
     if s.schedule is not None:
         from croniter import croniter
 

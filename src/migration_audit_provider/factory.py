@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
-from migration_audit_provider.config import FINGERPRINT_MODES, SchemaSettings
+from migration_audit_provider.config import SchemaSettings
+from migration_audit_provider.constants import FINGERPRINT_MODES, ON_INCOMPLETE
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.operators.audit import (
     CheckAuditOperator,
@@ -74,7 +75,7 @@ def audit_params(settings: SchemaSettings) -> dict[str, Param]:
         "on_incomplete": Param(
             settings.on_incomplete,
             type="string",
-            enum=["fail", "warn"],
+            enum=list(ON_INCOMPLETE),
             title="When tables are still incomplete",
             description="fail: the run fails naming them; warn: log them and succeed.",
         ),
@@ -92,9 +93,9 @@ def validate_run_params(params: Mapping[str, Any], schema: str) -> dict[str, Any
         raise AuditInputError(
             f"param fingerprint must be one of {FINGERPRINT_MODES}, got {params.get('fingerprint')!r}"
         )
-    if params.get("on_incomplete") not in ("fail", "warn"):
+    if params.get("on_incomplete") not in ON_INCOMPLETE:
         raise AuditInputError(
-            f"param on_incomplete must be 'fail' or 'warn', got {params.get('on_incomplete')!r}"
+            f"param on_incomplete must be one of {ON_INCOMPLETE}, got {params.get('on_incomplete')!r}"
         )
     return {k: params[k] for k in ("schema", *BOOLEAN_PARAMS, "fingerprint", "on_incomplete")}
 

@@ -24,20 +24,21 @@ class          canonical text
 =============  ==================================================================
 
 A column's class is taken from the **source's** declared type and applied on both sides.
-SQLite lacks MD5 and TO_CHAR: :func:`register_sqlite_functions` adds them to the connection.
+A database that lacks a function the SQL needs gets it from its database object
+(``prepare_fingerprint``: SQLite registers MD5 and the canonical forms on the connection).
 """
 
 from __future__ import annotations
 
-import hashlib
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migration_audit_provider.dialects.base import Session
+from migration_audit_provider.exceptions import AuditError
+
+if TYPE_CHECKING:
+    from migration_audit_provider.dialects.session import Session
 
 MAX_KEYS = 100
 """Differing keys reported at most per table."""
@@ -45,6 +46,10 @@ LEAF_ROWS = 2_000
 """Key ranges with at most this many rows are compared row by row."""
 SPLIT = 16
 """Segments per bisection step."""
+
+
+class FingerprintUnsupported(AuditError):
+    """The table cannot be fingerprinted (e.g. no column both sides share): counts decide its status."""
 
 
 def classify(declared_type: str | None) -> str:
@@ -124,7 +129,7 @@ def row_expression(session: Session, shape: TableShape) -> str:
     return " || '|' || ".join(parts) if parts else "''"
 
 
-class _Range:
+class KeyRange:
     """``lo <= key < hi`` (either end open when ``None``), as a WHERE clause with bind parameters."""
 
     def __init__(self, lo: Any = None, hi: Any = None) -> None:
@@ -141,18 +146,18 @@ class _Range:
         return (" AND ".join(clauses) or "1 = 1"), params
 
 
-def _render(session: Session, name: str, **slots: str) -> str:
+def render(session: Session, name: str, **slots: str) -> str:
+    """Statement ``name`` for the session's database with ``{slots}`` filled (SQL fragments we build)."""
     return string.Formatter().vformat(session.statement(name), (), slots)
 
 
 def fingerprint(
-    session: Session, schema: str, table: str, shape: TableShape, key_range: _Range | None = None
+    session: Session, schema: str, table: str, shape: TableShape, key_range: KeyRange | None = None
 ) -> str:
     """``count:sum1:sum2:sum3:sum4`` of the table (or of a key range of it)."""
-    if session.dialect.name == "sqlite":
-        register_sqlite_functions(session.conn)
-    where, params = (key_range or _Range()).where(session, shape.key)
-    sql = _render(
+    session.dialect.prepare_fingerprint(session)
+    where, params = (key_range or KeyRange()).where(session, shape.key)
+    sql = render(
         session,
         "fingerprint/table",
         row=row_expression(session, shape),
@@ -181,7 +186,7 @@ def compare_table(
     )
     if not result.equal and locate and shape.key is not None:
         keys: list[Any] = []
-        _bisect(source, target, schema, table, shape, _Range(), keys, max_keys)
+        _bisect(source, target, schema, table, shape, KeyRange(), keys, max_keys)
         result.differing_keys = sorted(keys[:max_keys], key=repr)
         result.keys_truncated = len(keys) > max_keys
     return result
@@ -193,7 +198,7 @@ def _bisect(
     schema: str,
     table: str,
     shape: TableShape,
-    key_range: _Range,
+    key_range: KeyRange,
     found: list[Any],
     max_keys: int,
 ) -> None:
@@ -201,31 +206,30 @@ def _bisect(
         return
     where, params = key_range.where(source, shape.key)
     qualified = source.dialect.qualified(schema, table)
-    count_sql = _render(source, "fingerprint/count_range", table=qualified, where=where)
+    count_sql = render(source, "fingerprint/count_range", table=qualified, where=where)
     if source.fetchall(count_sql, params)[0][0] <= LEAF_ROWS:
         found.extend(_differing_rows(source, target, schema, table, shape, key_range))
         return
     key = source.dialect.quote(shape.key)
-    split_sql = _render(source, "fingerprint/split_points", key=key, table=qualified, where=where)
+    split_sql = render(source, "fingerprint/split_points", key=key, table=qualified, where=where)
     points = [row[0] for row in source.fetchall(split_sql, {**params, "parts": SPLIT})][1:]
     src, tgt = (_segment_fingerprints(s, schema, table, shape, key_range, points) for s in (source, target))
     edges = [key_range.lo, *points, key_range.hi]
     for i in range(len(points) + 1):
         if src.get(i) != tgt.get(i):
-            _bisect(source, target, schema, table, shape, _Range(edges[i], edges[i + 1]), found, max_keys)
+            _bisect(source, target, schema, table, shape, KeyRange(edges[i], edges[i + 1]), found, max_keys)
 
 
 def _segment_fingerprints(
-    session: Session, schema: str, table: str, shape: TableShape, key_range: _Range, points: list[Any]
+    session: Session, schema: str, table: str, shape: TableShape, key_range: KeyRange, points: list[Any]
 ) -> dict[int, str]:
     """Fingerprint of each segment ``[points[i-1], points[i])`` of ``key_range``, in one scan."""
-    if session.dialect.name == "sqlite":
-        register_sqlite_functions(session.conn)
+    session.dialect.prepare_fingerprint(session)
     where, params = key_range.where(session, shape.key)
     key = session.dialect.quote(shape.key)
     cases = " ".join(f"WHEN {key} < :split_{i} THEN {i}" for i in range(len(points)))
     segment = f"CASE {cases} ELSE {len(points)} END" if points else "0"
-    sql = _render(
+    sql = render(
         session,
         "fingerprint/segments",
         segment=segment,
@@ -238,13 +242,12 @@ def _segment_fingerprints(
 
 
 def _differing_rows(
-    source: Session, target: Session, schema: str, table: str, shape: TableShape, key_range: _Range
+    source: Session, target: Session, schema: str, table: str, shape: TableShape, key_range: KeyRange
 ) -> list[Any]:
     def hashes(session: Session) -> dict[Any, str]:
-        if session.dialect.name == "sqlite":
-            register_sqlite_functions(session.conn)
+        session.dialect.prepare_fingerprint(session)
         where, params = key_range.where(session, shape.key)
-        sql = _render(
+        sql = render(
             session,
             "fingerprint/row_hashes",
             key=session.dialect.quote(shape.key),
@@ -258,80 +261,15 @@ def _differing_rows(
     return [key for key in src.keys() | tgt.keys() if src.get(key) != tgt.get(key)]
 
 
-# -- SQLite ----------------------------------------------------------------------------------------
-class _Fingerprint:
-    """SQLite aggregate: the same ``count:sum1:sum2:sum3:sum4`` as the other dialects compute in SQL."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.sums = [0, 0, 0, 0]
-
-    def step(self, row: str | None) -> None:
-        digest = hashlib.md5((row or "").encode("utf-8")).hexdigest()  # noqa: S324 - not for security
-        self.count += 1
-        for i in range(4):
-            self.sums[i] += int(digest[8 * i : 8 * i + 8], 16)
-
-    def finalize(self) -> str:
-        return ":".join(str(v) for v in (self.count, *self.sums))
-
-
-def _md5(text: str | None) -> str | None:
-    return None if text is None else hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324
-
-
-def _canon_number(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return str(value)
-    try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
-    except InvalidOperation:
-        return str(value)
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _canon_timestamp(value: Any) -> str | None:
-    moment = _parse_datetime(value)
-    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _canon_timestamptz(value: Any) -> str | None:
-    moment = _parse_datetime(value)
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _canon_date(value: Any) -> str | None:
-    if value is None:
-        return None
-    return date.fromisoformat(str(value)[:10]).isoformat()
-
-
-def register_sqlite_functions(conn: Any) -> None:
-    """Give a SQLite connection the functions the fingerprint SQL needs (idempotent)."""
-    conn.create_aggregate("ma_fingerprint", 1, _Fingerprint)
-    for name, func in (
-        ("ma_md5", _md5),
-        ("ma_canon_number", _canon_number),
-        ("ma_canon_timestamp", _canon_timestamp),
-        ("ma_canon_timestamptz", _canon_timestamptz),
-        ("ma_canon_date", _canon_date),
-    ):
-        conn.create_function(name, 1, func, deterministic=True)
-
-
-__all__: Sequence[str] = ["Comparison", "TableShape", "classify", "compare_table", "fingerprint"]
+__all__: Sequence[str] = [
+    "Comparison",
+    "FingerprintUnsupported",
+    "KeyRange",
+    "TableShape",
+    "classify",
+    "compare_table",
+    "fingerprint",
+    "render",
+    "row_expression",
+    "table_shape",
+]

@@ -6,6 +6,8 @@ from typing import Any
 
 from migration_audit_provider import __version__
 
+_DIALECTS = "migration_audit_provider.dialects"
+
 
 def get_provider_info() -> dict[str, Any]:
     return {
@@ -28,6 +30,15 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Migration Audit",
                 "python-modules": ["migration_audit_provider.hooks.audit"],
             }
+        ],
+        "dialects": [
+            {"dialect-type": f"migration_audit_{conn_type}", "dialect-class-name": f"{_DIALECTS}.{path}"}
+            for conn_type, path in (
+                ("postgres", "postgres.PostgresAuditDialect"),
+                ("postgresql", "postgres.PostgresAuditDialect"),
+                ("sqlite", "sqlite.SqliteAuditDialect"),
+                ("vertica", "vertica.VerticaAuditDialect"),
+            )
         ],
         "plugins": [
             {

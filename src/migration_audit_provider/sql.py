@@ -16,7 +16,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 
-def _root() -> Traversable:
+def sql_root() -> Traversable:
+    """The folder of statement files (packaged, or the checkout's ``include/sql``)."""
     packaged = files("migration_audit_provider") / "sql"
     if packaged.is_dir():
         return packaged
@@ -27,7 +28,7 @@ def _root() -> Traversable:
 @functools.cache
 def load_statement(name: str, dialect: str) -> str:
     """Return the text of statement ``name`` for ``dialect``, falling back to the portable file."""
-    root = _root()
+    root = sql_root()
     for candidate in (root / dialect / f"{name}.sql", root / f"{name}.sql"):
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")
@@ -42,26 +43,3 @@ def split_statements(text: str) -> list[str]:
 
 def _only_comments(part: str) -> bool:
     return all(not line.strip() or line.strip().startswith("--") for line in part.splitlines())
-
-
-def statement_names() -> dict[str, list[str]]:
-    """Map each dialect folder (and ``""`` for portable files) to the statement names it holds.
-
-    A folder named after a dialect holds that dialect's overrides; any other folder (``dashboard/``)
-    groups portable statements, listed as ``"folder/name"``. Sub-folders of a dialect folder
-    (``vertica/copy/``) hold templates with their own placeholders and are not listed.
-    """
-    from migration_audit_provider.dialects import DIALECTS
-
-    dialects = {d.name for d in DIALECTS}
-    root = _root()
-    out: dict[str, list[str]] = {"": []}
-    for entry in root.iterdir():
-        if entry.is_dir() and entry.name in dialects:
-            out[entry.name] = sorted(p.name[:-4] for p in entry.iterdir() if p.name.endswith(".sql"))
-        elif entry.is_dir():
-            out[""] += [f"{entry.name}/{p.name[:-4]}" for p in entry.iterdir() if p.name.endswith(".sql")]
-        elif entry.name.endswith(".sql"):
-            out[""].append(entry.name[:-4])
-    out[""].sort()
-    return out

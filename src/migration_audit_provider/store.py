@@ -1,36 +1,38 @@
 """The audit store: ``<store>.audit``, its append-only ``audit_history``, the count stage and run log.
 
-Every write to the audit table goes through :meth:`AuditStore.sync`, under a per-schema lock, in one
-transaction:
+Every write to the audit table goes through :meth:`AuditStore.refresh`, one call, in the target
+session's one transaction:
 
-1. read the schema's audit rows and merge the new observations into them (Python);
-2. stage only the rows whose inputs changed (``current_row_counts``);
-3. decide their status (``decide_status.sql`` — the one place that does), drop any that would not
-   change, append their transitions to the history, then update/insert them in one pass.
+1. lock the schema's audit rows (the database object's lock) and read them, once;
+2. hand them to the caller's ``observe``, which counts, picks the tables to fingerprint
+   (``status.fingerprint_candidates``) and compares them, and returns what it saw;
+3. merge and stage only the rows whose inputs changed (``status.staged_rows``);
+4. decide their status (``decide_status.sql``), append the transitions and mismatches to the
+   history, update/insert the audit rows in one pass, and log the run.
 
 A repeat with nothing changed stages nothing and writes nothing, so ``update_ts`` keeps its value.
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from operator import attrgetter, itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migration_audit_provider.dialects.base import AuditDialect, Session
+from migration_audit_provider.constants import DEFAULT_STORE_SCHEMA, STATUSES
 from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.records import STAGE_COLUMNS, AuditRow, Observation, audit_rows, column_list
+from migration_audit_provider.status import COUNT_METHOD, DECIDE_STATUS, staged_rows
 
-DEFAULT_STORE_SCHEMA = "migration"
-COUNT_METHOD = "count(*)"
-STATUSES = ("pending", "complete", "partial", "overload", "reject", "missing", "mismatch", "dropped")
-"""Every status the audit knows; ``decide_status.sql`` says which applies."""
+if TYPE_CHECKING:
+    from migration_audit_provider.dialects.session import Session
+    from migration_audit_provider.fingerprint import Comparison
+    from migration_audit_provider.hooks.audit import MigrationAuditHook
 
 _STORE_TABLES = {
     "audit": "audit",
@@ -38,44 +40,43 @@ _STORE_TABLES = {
     "stage": "current_row_counts",
     "runs": "audit_runs",
 }
-
-
-@dataclass(frozen=True)
-class Observation:
-    """What one look at the catalogs and counts found for a table; ``None`` means "not looked"."""
-
-    table: str
-    src_present: bool | None = None
-    src_row_count: int | None = None
-    tgt_present: bool | None = None
-    tgt_row_count: int | None = None
-    src_fingerprint: str | None = None
-    tgt_fingerprint: str | None = None
-    """Content fingerprints, both or neither; taken only when the counts agree."""
-
-
-@dataclass
-class AuditRow:
-    table: str
-    src_present: bool | None = None
-    src_row_count: int | None = None
-    tgt_present: bool | None = None
-    tgt_row_count: int | None = None
-    src_counted_at: Any = None
-    tgt_counted_at: Any = None
-    count_method: str | None = None
-    export_status: str | None = None
-    src_fingerprint: str | None = None
-    tgt_fingerprint: str | None = None
+INPUT_COLUMNS = (
+    "table_schema",
+    "table_name",
+    "export_status",
+    "src_present",
+    "src_row_count",
+    "tgt_present",
+    "tgt_row_count",
+    "src_fingerprint",
+    "tgt_fingerprint",
+)
+"""The audit row fields the status pass compares (``read_inputs.sql``)."""
 
 
 @dataclass
-class SyncResult:
+class Look:
+    """What one look at the databases found: the caller's answer to :meth:`AuditStore.refresh`.
+
+    :param source_complete: the observations cover the whole source catalog of the schema, so an
+        audited table that is not among them has gone from the source.
+    """
+
+    observations: Sequence[Observation]
+    source_complete: bool
+    src_counted_at: datetime | None = None
+    tgt_counted_at: datetime | None = None
+    comparisons: Sequence[Comparison] = ()
+
+
+@dataclass
+class RefreshResult:
     schema: str
     tables_seen: int = 0
     changed: int = 0
     added: int = 0
-    transitions: dict[str, int] = field(default_factory=dict)
+    fingerprinted: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def utcnow() -> datetime:
@@ -83,57 +84,67 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-def _flag(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
 class AuditStore:
     """The audit tables in schema ``store_schema`` of the target connection."""
 
-    def __init__(self, dialect: AuditDialect, store_schema: str = DEFAULT_STORE_SCHEMA) -> None:
-        dialect.check_identifier(store_schema, "audit store schema")
-        self.dialect = dialect
+    def __init__(self, target: MigrationAuditHook, store_schema: str = DEFAULT_STORE_SCHEMA) -> None:
+        target.dialect.check_identifier(store_schema, "audit store schema")
+        self.target = target
+        self.dialect = target.dialect
         self.schema = store_schema
-        self.names = {key: dialect.qualified(store_schema, table) for key, table in _STORE_TABLES.items()}
+        self.names = {key: self.dialect.qualified(store_schema, t) for key, t in _STORE_TABLES.items()}
 
     # -- plumbing ----------------------------------------------------------------------------------
     def session(self, *schemas: str, write: bool = False):
-        return self.dialect.session([self.schema, *schemas], write=write)
+        """A target session with the store's schema (and ``schemas``) reachable."""
+        return self.target.session([self.schema, *schemas], write=write)
 
     def _sql(self, session: Session, name: str) -> str:
-        return session.statement(name, **self.names)
+        return session.statement(
+            name,
+            **self.names,
+            audit_columns=column_list(),
+            input_columns=column_list(INPUT_COLUMNS),
+        )
 
     def ensure(self, session: Session) -> None:
-        """Create the store's schema and tables if they are missing (safe to run concurrently)."""
-        self.dialect.lock_schema(session, self.schema, "")
+        """Create the store's schema and tables if they are missing (safe to run concurrently).
+
+        Runs before any lock on the store's tables: on Vertica every DDL statement commits the open
+        transaction (and a table lock needs the table), so nothing taken earlier would survive it.
+        """
+        self.dialect.lock_store(session, self.schema)
         if not self.dialect.schema_exists(session, self.schema):
             self.dialect.create_schema(session, self.schema)
-        text = session.statement(
-            "create_store",
-            schema=self.dialect.quote(self.schema),
-            history_name=self.dialect.quote(_STORE_TABLES["history"]),
-            **self.names,
-        )
-        session.script(text)
+        slots = {**self.names, **self.dialect.store_types}
+        session.script(session.statement("create_store", **slots))
+        if self.dialect.has_indexes:
+            index = session.statement(
+                "create_history_index",
+                schema=self.dialect.quote(self.schema),
+                history_name=self.dialect.quote(_STORE_TABLES["history"]),
+                **self.names,
+            )
+            session.script(index)
 
     # -- reads -------------------------------------------------------------------------------------
     def read(self, session: Session, schema: str) -> dict[str, AuditRow]:
-        rows = session.fetchall(self._sql(session, "read_audit"), {"schema": schema})
-        return {r[0]: AuditRow(r[0], _flag(r[1]), r[2], _flag(r[3]), r[4], *r[5:]) for r in rows}
+        cursor = session.execute(self._sql(session, "read_audit"), {"schema": schema})
+        return {row.table_name: row for row in audit_rows(cursor)}
 
     def audited_schemas(self, session: Session) -> list[str]:
         return [row[0] for row in session.fetchall(self._sql(session, "list_audited_schemas"))]
 
     def summary(self, session: Session, schema: str) -> dict[str, Any]:
         """Tables and rows per status for one schema: the operators' XCom value."""
-        rows = session.fetchall(self._sql(session, "status_summary"), {"schema": schema})
-        by_status = {status: int(tables) for status, tables, _src, _tgt in rows}
+        rows = session.fetch_dicts(self._sql(session, "status_summary"), {"schema": schema})
+        by_status = {r["export_status"]: int(r["tables"]) for r in rows}
         return {
             "schema": schema,
             "tables": sum(by_status.values()),
             "by_status": {s: by_status[s] for s in STATUSES if s in by_status},
-            "src_rows": sum(int(src or 0) for _s, _t, src, _tgt in rows),
-            "tgt_rows": sum(int(tgt or 0) for _s, _t, _src, tgt in rows),
+            "src_rows": sum(int(r["src_rows"] or 0) for r in rows),
+            "tgt_rows": sum(int(r["tgt_rows"] or 0) for r in rows),
         }
 
     def tables_with_status(self, session: Session, schema: str, statuses: Iterable[str]) -> list[str]:
@@ -141,80 +152,110 @@ class AuditStore:
         unknown = wanted.difference(STATUSES)
         if unknown:
             raise AuditInputError(f"unknown status(es) {sorted(unknown)}; known: {', '.join(STATUSES)}")
-        rows = session.fetchall(self._sql(session, "list_table_statuses"), {"schema": schema})
-        return [table for table, status in rows if status in wanted]
+        rows = session.fetch_dicts(self._sql(session, "list_table_statuses"), {"schema": schema})
+        return [r["table_name"] for r in rows if r["export_status"] in wanted]
 
-    # -- writes ------------------------------------------------------------------------------------
-    def sync(
+    # -- the one write path ------------------------------------------------------------------------
+    def refresh(
         self,
         session: Session,
         schema: str,
-        observations: Sequence[Observation],
+        observe: Callable[[Mapping[str, AuditRow]], Look],
         *,
-        source_complete: bool,
         context: Mapping[str, Any],
-        event_type: str,
-        src_counted_at: datetime | None = None,
-        tgt_counted_at: datetime | None = None,
+        step: str,
         force: bool = False,
-    ) -> SyncResult:
-        """Merge ``observations`` into the schema's audit rows and record every change.
+    ) -> RefreshResult:
+        """Lock, read once, observe, merge, decide, record: one refresh (or init) of ``schema``.
 
-        :param source_complete: the observations cover the whole source catalog of ``schema``, so an
-            audited table that is not among them has gone from the source.
+        :param observe: given the schema's stored rows (read under the lock), looks at the databases
+            and returns a :class:`Look`.
+        :param step: ``init`` or ``refresh``: the history's event type and the run log's step.
         :param force: stage every row seen, even if its inputs did not change (repairs hand edits).
         """
+        started = utcnow()
         self.dialect.lock_schema(session, self.schema, schema)
-        now = utcnow()
-        refresh_id = uuid.uuid4().hex
-        # This part touches every audited table on every refresh (1,000,000 rows take ~1 s): pausing
-        # the cyclic GC keeps it from re-scanning the heap while a million tuples are being made.
+        stored = self._read_inputs(session, schema)
+        look = observe(stored)
+        result = self._sync(session, schema, stored, look, context=context, event_type=step, force=force)
+        for comparison in look.comparisons:
+            if not comparison.equal:
+                self.record_mismatch(session, context=context, schema=schema, comparison=comparison)
+        self.record_run(
+            session,
+            context=context,
+            step=step,
+            schema=schema,
+            started_at=started,
+            tables_seen=result.tables_seen,
+            rows_changed=result.changed + result.added,
+        )
+        result.fingerprinted = len(look.comparisons)
+        result.summary = self.summary(session, schema)
+        return result
+
+    def _read_inputs(self, session: Session, schema: str) -> dict[str, AuditRow]:
+        # Touches every audited table on every refresh (1,000,000 rows take ~1 s): pausing the cyclic
+        # GC keeps it from re-scanning the heap while a million rows are being made.
         with _gc_paused():
-            current = self._read_inputs(session, schema)
-            if source_complete:
-                seen = set(map(_TABLE, observations))
-                if not current.keys() <= seen:
-                    observations = [
-                        *observations,
-                        *(Observation(t, src_present=False) for t in current if t not in seen),
-                    ]
-            staged, new_tables = _changes(
+            cursor = session.execute(self._sql(session, "read_inputs"), {"schema": schema})
+            return {row.table_name: row for row in audit_rows(cursor)}
+
+    def _sync(
+        self,
+        session: Session,
+        schema: str,
+        current: Mapping[str, AuditRow],
+        look: Look,
+        *,
+        context: Mapping[str, Any],
+        event_type: str,
+        force: bool,
+    ) -> RefreshResult:
+        """Stage the changed rows, decide their status, record the transitions, write the rows."""
+        now = utcnow()
+        observations = list(look.observations)
+        if look.source_complete:
+            seen = {obs.table for obs in observations}
+            observations += [Observation(t, src_present=False) for t in current if t not in seen]
+        refresh_id = uuid.uuid4().hex
+        with _gc_paused():
+            staged, new_tables = staged_rows(
                 current,
                 observations,
                 force=force,
                 head=(refresh_id, schema),
                 # A non-NULL mark in the stage means "counted in this pass"; the time written is the
                 # caller's (which may be None): the mark falls back to ``now`` only to stay non-NULL.
-                src_mark=src_counted_at or now,
-                tgt_mark=tgt_counted_at or now,
+                src_mark=look.src_counted_at or now,
+                tgt_mark=look.tgt_counted_at or now,
             )
-            del current
-        result = SyncResult(schema=schema, tables_seen=len(observations))
+        result = RefreshResult(schema=schema, tables_seen=len(observations))
         if not staged:
             return result
-
-        stmt = functools.partial(self._sql, session)
+        sql = self._sql
         ids = {"refresh_id": refresh_id}
-        run = {"run_id": _run_id(context), "task_id": _task_id(context)}
-        times = {"now": now, "src_counted_at": src_counted_at, "tgt_counted_at": tgt_counted_at}
-        self.dialect.bulk_insert(session, stmt("stage_counts"), self.names["stage"], STAGE_COLUMNS, staged)
-        session.execute(stmt("decide_status"), ids)
+        run = {"run_id": context.get("run_id"), "task_id": _task_id(context)}
+        times = {"now": now, "src_counted_at": look.src_counted_at, "tgt_counted_at": look.tgt_counted_at}
+        self.dialect.bulk_insert(
+            session, sql(session, "stage_counts"), self.names["stage"], STAGE_COLUMNS, staged
+        )
+        session.execute(sql(session, DECIDE_STATUS), ids)
         if force:  # otherwise every staged row has changed inputs: nothing to prune (a scan saved)
-            session.execute(stmt("prune_unchanged"), ids)
-        session.execute(stmt("record_transitions"), {**ids, **run, "now": now, "event_type": event_type})
+            session.execute(sql(session, "prune_unchanged"), ids)
+        session.execute(
+            sql(session, "record_transitions"), {**ids, **run, "now": now, "event_type": event_type}
+        )
         if len(staged) > new_tables:
-            result.changed = _rowcount(session.execute(stmt("apply_status"), {**ids, **run, **times}))
+            result.changed = _rowcount(session.execute(sql(session, "apply_status"), {**ids, **run, **times}))
         if new_tables:
-            result.added = _rowcount(session.execute(stmt("insert_new_tables"), {**ids, **run, **times}))
-        session.execute(stmt("clear_stage"), ids)
+            result.added = _rowcount(
+                session.execute(sql(session, "insert_new_tables"), {**ids, **run, **times})
+            )
+        session.execute(sql(session, "clear_stage"), ids)
         return result
 
-    def _read_inputs(self, session: Session, schema: str) -> dict[str, tuple]:
-        """``{table: (table, src_present, src_row_count, tgt_present, tgt_row_count, export_status,
-        src_fingerprint, tgt_fingerprint)}``."""
-        rows = session.fetchall(self._sql(session, "read_inputs"), {"schema": schema})
-        return dict(zip(map(_TABLE_OF_ROW, rows), rows, strict=True))
-
+    # -- history -----------------------------------------------------------------------------------
     def record_run(
         self,
         session: Session,
@@ -229,7 +270,7 @@ class AuditStore:
         session.execute(
             self._sql(session, "record_run"),
             {
-                "run_id": _run_id(context),
+                "run_id": context.get("run_id"),
                 "task_id": _task_id(context),
                 "step": step,
                 "table_schema": schema,
@@ -242,7 +283,7 @@ class AuditStore:
         )
 
     def record_mismatch(
-        self, session: Session, *, context: Mapping[str, Any], schema: str, comparison: Any
+        self, session: Session, *, context: Mapping[str, Any], schema: str, comparison: Comparison
     ) -> None:
         """Append where a content mismatch lies (``comparison``: a ``fingerprint.Comparison``)."""
         detail = {
@@ -261,7 +302,7 @@ class AuditStore:
             self._sql(session, "record_mismatch"),
             {
                 "now": utcnow(),
-                "run_id": _run_id(context),
+                "run_id": context.get("run_id"),
                 "task_id": _task_id(context),
                 "table_schema": schema,
                 "table_name": comparison.table,
@@ -269,142 +310,23 @@ class AuditStore:
             },
         )
 
-    def record_copy(
-        self,
-        session: Session,
-        *,
-        context: Mapping[str, Any],
-        schema: str,
-        table: str,
-        method: str,
-        rows_read: int | None,
-        rows_written: int | None,
-        seconds: float,
-        error: str | None,
-    ) -> None:
+    def record_copy(self, session: Session, *, context: Mapping[str, Any], result: Any) -> None:
+        """Append one table's copy (a ``transfers.CopyResult``) as a ``copy`` event."""
         session.execute(
             self._sql(session, "record_copy"),
             {
                 "now": utcnow(),
-                "run_id": _run_id(context),
+                "run_id": context.get("run_id"),
                 "task_id": _task_id(context),
-                "table_schema": schema,
-                "table_name": table,
-                "copy_method": method,
-                "rows_read": rows_read,
-                "rows_written": rows_written,
-                "seconds": round(seconds, 3),
-                "error": error[:4000] if error else None,
+                "table_schema": result.schema,
+                "table_name": result.table,
+                "copy_method": result.method,
+                "rows_read": result.rows_read,
+                "rows_written": result.rows_written,
+                "seconds": round(result.seconds, 3),
+                "error": result.error[:4000] if result.error else None,
             },
         )
-
-
-STAGE_COLUMNS = (
-    "refresh_id",
-    "table_schema",
-    "table_name",
-    "src_present",
-    "src_row_count",
-    "tgt_present",
-    "tgt_row_count",
-    "src_counted_at",
-    "tgt_counted_at",
-    "count_method",
-    "src_fingerprint",
-    "tgt_fingerprint",
-)
-"""The columns :func:`_changes` fills, in order (``stage_counts.sql`` names the same)."""
-
-
-def _changes(
-    current: Mapping[str, tuple],
-    observations: Iterable[Observation],
-    *,
-    force: bool,
-    head: tuple[str, str],
-    src_mark: datetime,
-    tgt_mark: datetime,
-) -> tuple[list[tuple], int]:
-    """The stage rows (``STAGE_COLUMNS`` order) for the observations that change an audit row.
-
-    Merge rule, per side: an observation that looked (``*_present`` not None) replaces presence and
-    count (no count when absent); one that did not look keeps the stored ones. A count that differs
-    from the stored one is marked as taken in this pass (``*_counted_at`` gets the mark,
-    ``count_method`` is set); anything else keeps its stored time and method (NULL in the stage).
-    Fingerprints: new ones replace the stored pair; without new ones, a count change drops the stored
-    pair (it described other rows), otherwise it is kept.
-    A row whose merged inputs equal the stored ones (and has a status) is left out unless ``force``.
-
-    This loop runs once per audited table on every refresh, so it works on plain tuples.
-    Returns the rows and how many of them are tables new to the audit.
-    """
-    staged: list[tuple] = []
-    new_tables = 0
-    get = current.get
-    for obs in observations:
-        old = get(obs.table)
-        if old is None:
-            old_sp = old_sc = old_tp = old_tc = status = old_sf = old_tf = None
-        else:
-            _, old_sp, old_sc, old_tp, old_tc, status, old_sf, old_tf = old
-        sp = obs.src_present
-        if sp is None:
-            sp, sc, src_counted = old_sp, old_sc, False
-        else:
-            n = obs.src_row_count
-            sc = n if sp else None
-            src_counted = n is not None and n != old_sc
-        tp = obs.tgt_present
-        if tp is None:
-            tp, tc, tgt_counted = old_tp, old_tc, False
-        else:
-            n = obs.tgt_row_count
-            tc = n if tp else None
-            tgt_counted = n is not None and n != old_tc
-        if obs.src_fingerprint is not None:
-            sf, tf = obs.src_fingerprint, obs.tgt_fingerprint
-        elif sc == old_sc and tc == old_tc:
-            sf, tf = old_sf, old_tf
-        else:
-            sf = tf = None
-        if (
-            sc == old_sc
-            and tc == old_tc
-            and sf == old_sf
-            and tf == old_tf
-            and status
-            and not force
-            and (sp is old_sp or _same_flag(sp, old_sp))
-            and (tp is old_tp or _same_flag(tp, old_tp))
-        ):
-            continue
-        if old is None:
-            new_tables += 1
-        staged.append(
-            (
-                *head,
-                obs.table,
-                _flag(sp),
-                sc,
-                _flag(tp),
-                tc,
-                src_mark if src_counted else None,
-                tgt_mark if tgt_counted else None,
-                COUNT_METHOD if src_counted or tgt_counted else None,
-                sf,
-                tf,
-            )
-        )
-    return staged, new_tables
-
-
-def _same_flag(a: Any, b: Any) -> bool:
-    """Presence flags as stored: ``None``/``True``/``False``, or ``1``/``0`` from SQLite."""
-    return a is b or (a is not None and b is not None and bool(a) == bool(b))
-
-
-_TABLE = attrgetter("table")
-_TABLE_OF_ROW = itemgetter(0)
 
 
 @contextmanager
@@ -423,10 +345,6 @@ def _gc_paused() -> Iterator[None]:
 def _rowcount(cursor: Any) -> int:
     count = getattr(cursor, "rowcount", -1)
     return int(count) if count is not None and count >= 0 else 0
-
-
-def _run_id(context: Mapping[str, Any]) -> str | None:
-    return context.get("run_id")
 
 
 def _task_id(context: Mapping[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ from migration_audit_provider.operators.audit import (
     RefreshAuditOperator,
 )
 from migration_audit_provider.operators.copy import DataRunOperator, RejectRerunOperator
-from migration_audit_provider.transfers import postgres as pg_transfer
+from migration_audit_provider.dialects import postgres as pg_transfer
 from migration_audit_provider.transfers import strategy_for, table_copy
 
 PAIRS = {

@@ -7,7 +7,7 @@ import threading
 import pytest
 from conftest import audit_rows, history_rows, store_exists
 
-from migration_audit_provider.dialects.base import Session
+from migration_audit_provider.dialects.session import Session
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.operators.audit import InitAuditOperator, RefreshAuditOperator
 

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from migration_audit_provider.dialects import (
-    PostgresAuditDialect,
-    SqliteAuditDialect,
-    VerticaAuditDialect,
-    dialect_for,
-)
+from migration_audit_provider.dialects import dialect_for
+from migration_audit_provider.dialects.postgres import PostgresAuditDialect
+from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
+from migration_audit_provider.dialects.vertica import VerticaAuditDialect
 from migration_audit_provider.exceptions import AuditInputError
 
 

@@ -13,8 +13,9 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel, ParseError
 
-from migration_audit_provider.dialects.base import _NAMED_PARAM
-from migration_audit_provider.sql import load_statement, split_statements, statement_names
+from migration_audit_provider.dialects.base import NAMED_PARAM
+from migration_audit_provider.sql import load_statement, split_statements
+from sql_catalog import statement_names
 
 IDENTIFIERS = {
     "schema": '"migration"',
@@ -32,7 +33,7 @@ def rendered(name: str, dialect: str) -> list[str]:
     # Slots other than the store's names (a column, a row expression, a WHERE clause) get a column.
     slots = collections.defaultdict(lambda: '"x"', IDENTIFIERS)
     text = string.Formatter().vformat(load_statement(name, dialect), (), slots)
-    return [_NAMED_PARAM.sub("1", stmt) for stmt in split_statements(text)]
+    return [NAMED_PARAM.sub("1", stmt) for stmt in split_statements(text)]
 
 
 def test_every_dialect_folder_is_known():

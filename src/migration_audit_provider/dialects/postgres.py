@@ -1,49 +1,78 @@
-"""PostgreSQL: ``%(name)s`` parameters, 63-byte identifiers, advisory locks, ``COPY`` for bulk rows."""
+"""PostgreSQL: ``%(name)s`` parameters, 63-byte identifiers, advisory locks, ``COPY`` for bulk rows.
+
+Copies: as a source it streams through a server-side cursor; as a target it loads with
+``COPY … FROM STDIN``; PostgreSQL → PostgreSQL pipes the source's ``COPY TO STDOUT`` straight into
+the target's ``COPY FROM STDIN`` (:class:`PostgresCopyStrategy`). SQL: ``include/sql/postgres/``.
+"""
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from migration_audit_provider.dialects.base import _NAMED_PARAM, COUNT_BATCH_SIZE, AuditDialect, Session
+from migration_audit_provider.dialects.base import COUNT_BATCH_SIZE, NAMED_PARAM, AuditDialect
+from migration_audit_provider.transfers.base import CopyJob, CopyOutcome, CopyStrategy, check_counts
+
+if TYPE_CHECKING:
+    from migration_audit_provider.dialects.session import Session
+    from migration_audit_provider.transfers.base import Batch
+
+ADVISORY_LOCK_CLASS = 7245
+"""First key of the provider's advisory locks (the second is a hash of store and schema)."""
+BLOCK_BYTES = 128 * 1024
+"""A PostgreSQL → PostgreSQL stream is written to the target in blocks of about this size."""
 
 
 class PostgresAuditDialect(AuditDialect):
     name: ClassVar[str] = "postgres"
     conn_types: ClassVar[tuple[str, ...]] = ("postgres", "postgresql")
     max_identifier_bytes: ClassVar[int | None] = 63
+    writer_name: ClassVar[str] = "pg_copy"
 
     def convert_params(self, sql: str) -> str:
-        return _NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+        return NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
 
-    def prepare(self, conn: Any, schemas: list[str], *, write: bool) -> None:
+    def use_database(self, database: str) -> None:
+        self.hook.database = database  # type: ignore[attr-defined]
+
+    def begin(self, conn: Any, schemas: Sequence[str], *, write: bool) -> None:
         conn.autocommit = False
+
+    @contextmanager
+    def released_reads(self, session: Session) -> Iterator[None]:
+        """Reads inside roll back to a savepoint afterwards, which releases their table locks.
+
+        PostgreSQL keeps the lock taken on every table read until the transaction ends, and its lock
+        table has room for ``max_locks_per_transaction x max_connections`` locks (about 6,400 with the
+        defaults): reading 20,000 tables in one transaction failed with "out of shared memory".
+        What was read is kept by the caller; nothing else in the transaction is undone.
+        """
+        session.execute("SAVEPOINT audit_reads")
+        try:
+            yield
+        finally:
+            session.execute("ROLLBACK TO SAVEPOINT audit_reads")
+            session.execute("RELEASE SAVEPOINT audit_reads")
+
+    def lock_store(self, session: Session, store_schema: str) -> None:
+        self.lock_schema(session, store_schema, "")
 
     def lock_schema(self, session: Session, store_schema: str, schema: str) -> None:
         key = zlib.crc32(f"{store_schema}\x00{schema}".encode())
-        session.execute("SELECT pg_advisory_xact_lock(:k1, :k2)", {"k1": 7245, "k2": key - 2**31})
+        session.execute(
+            "SELECT pg_advisory_xact_lock(:k1, :k2)", {"k1": ADVISORY_LOCK_CLASS, "k2": key - 2**31}
+        )
 
     def count_rows(
         self, session: Session, schema: str, tables: Sequence[str], batch_size: int = COUNT_BATCH_SIZE
     ) -> dict[str, int]:
-        """Exact ``COUNT(*)`` in batches, each batch's table locks released once it is read.
-
-        PostgreSQL keeps the lock taken on every table read until the transaction ends, and its lock
-        table has room for ``max_locks_per_transaction x max_connections`` locks (about 6,400 with the
-        defaults): counting 20,000 tables in one transaction failed with "out of shared memory".
-        Rolling back to a savepoint after each batch releases that batch's locks; the counts are
-        already read, and nothing else in the caller's transaction is undone.
-        """
+        """Exact ``COUNT(*)`` in batches, each batch's table locks released once it is read."""
         counts: dict[str, int] = {}
-        session.execute("SAVEPOINT audit_count_batch")
         for start in range(0, len(tables), batch_size):
-            batch = tables[start : start + batch_size]
-            try:
-                counts.update(super().count_rows(session, schema, batch, batch_size))
-            finally:
-                session.execute("ROLLBACK TO SAVEPOINT audit_count_batch")
-        session.execute("RELEASE SAVEPOINT audit_count_batch")
+            with self.released_reads(session):
+                counts.update(super().count_rows(session, schema, tables[start : start + batch_size]))
         return counts
 
     def bulk_insert(
@@ -69,3 +98,90 @@ class PostgresAuditDialect(AuditDialect):
         with session.cursor.copy(f"COPY {table_sql} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+    # -- copies ------------------------------------------------------------------------------------
+    def read_batches(self, job: CopyJob) -> Iterator[Batch]:
+        """A named (server-side) cursor: psycopg's ordinary cursor would pull the whole result into
+        memory on ``execute``; this one fetches ``batch_size`` rows per ``FETCH``."""
+        from psycopg.rows import tuple_row
+
+        sql = job.statement(
+            job.source, "select_rows", columns=job.source_columns(), source=job.source_table()
+        )
+        cursor = job.source.conn.cursor(name="migration_audit_copy", row_factory=tuple_row)
+        try:
+            cursor.itersize = job.batch_size
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(job.batch_size):
+                yield rows
+        finally:
+            cursor.close()
+
+    def write_batches(self, job: CopyJob, batches: Iterable[Batch]) -> int:
+        """``COPY … FROM STDIN`` (text) fed with ``write_row``: every value goes through the column
+        type's input function, as a literal would (SQLite's ``1`` for a boolean, its text timestamps),
+        and it is ~10x faster than ``executemany``."""
+        sql = job.statement(
+            job.target, "copy_from_stdin", target=job.target_table(), columns=job.target_columns()
+        )
+        cursor = job.target.cursor
+        with cursor.copy(sql) as copy:
+            for batch in batches:
+                for row in batch:
+                    copy.write_row(row)
+        return int(cursor.rowcount)
+
+    def server_copy(self, source: Any, target: Any) -> CopyStrategy | None:
+        return (
+            PostgresCopyStrategy(source, target) if isinstance(source.dialect, PostgresAuditDialect) else None
+        )
+
+
+class PostgresCopyStrategy(CopyStrategy):
+    """PostgreSQL → PostgreSQL: the source's ``COPY TO STDOUT`` streamed into the target's ``COPY FROM STDIN``.
+
+    No row is parsed in Python: the text COPY format passes through in blocks of about
+    :data:`BLOCK_BYTES` (fewer calls into libpq; ~20% faster than writing each row's block). Memory
+    holds one block, whatever the table size.
+
+    Atomic replace: ``DELETE`` of the target's rows and the ``COPY`` run in the target's one
+    transaction, committed by the caller's session only after the stream ended and both sides' row
+    counts (the ``COPY`` command tags) agree. Readers see the old rows until then.
+
+    Text, not binary: binary needs the same column types on both sides (an ``int4`` into an ``int8``
+    fails, a ``timestamp`` into a ``timestamptz`` silently shifts); text goes through each target
+    column's input function. Both sessions pin DateStyle, IntervalStyle, extra_float_digits and
+    bytea_output for the transaction (``text_settings.sql``) so differently configured servers
+    still round-trip every value.
+    """
+
+    method: ClassVar[str] = "pg_copy_stream"
+
+    def read_chunks(self, job: CopyJob, copy_out: Iterable[bytes]) -> Iterator[bytes]:
+        """The source's COPY stream in blocks of about :data:`BLOCK_BYTES`."""
+        buffer = bytearray()
+        for block in copy_out:
+            buffer += block
+            if len(buffer) >= BLOCK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
+    def copy(self, job: CopyJob) -> CopyOutcome:
+        src, tgt = job.source.cursor, job.target.cursor
+        src.execute(job.statement(job.source, "text_settings"))
+        tgt.execute(job.statement(job.target, "text_settings"))
+        tgt.execute(job.statement(job.target, "clear_target", target=job.target_table()))
+        copy_out = job.statement(
+            job.source, "copy_to_stdout", columns=job.source_columns(), source=job.source_table()
+        )
+        copy_in = job.statement(
+            job.target, "copy_from_stdin", target=job.target_table(), columns=job.target_columns()
+        )
+        with src.copy(copy_out) as out, tgt.copy(copy_in) as into:
+            for chunk in self.read_chunks(job, out):
+                into.write(chunk)
+        rows_read, rows_written = int(src.rowcount), int(tgt.rowcount)
+        check_counts(job, rows_read, rows_written)
+        return CopyOutcome(rows_read, rows_written, self.method)

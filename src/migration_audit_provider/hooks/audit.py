@@ -1,63 +1,100 @@
 """One side of the migration (source or target cluster), reached through an Airflow connection.
 
 The SQL hook comes from common-sql by connection id (any connection type whose hook is a
-``DbApiHook`` and that has a dialect works); the dialect is chosen by the connection's type.
-Nothing here connects until a session is opened.
+``DbApiHook`` and that has a database object here works); the database object
+(:mod:`migration_audit_provider.dialects`) is chosen by the connection's type. The hook owns the
+connection's lifecycle: :meth:`MigrationAuditHook.session` opens it, lets the database object open
+the transaction, commits or rolls back, and closes it. Nothing connects until a session is opened.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from migration_audit_provider.dialects import AuditDialect, Session, dialect_for
+from migration_audit_provider.constants import DEFAULT_TARGET_CONN_ID
+from migration_audit_provider.dialects import dialect_for
+from migration_audit_provider.dialects.session import Session
 from migration_audit_provider.exceptions import AuditInputError
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
+    from migration_audit_provider.dialects.base import AuditDialect
+
 
 class MigrationAuditHook(BaseHook):
-    """A migration endpoint: a common-sql hook plus the dialect that speaks to it.
+    """A migration endpoint: a common-sql hook plus the database object that speaks to it.
 
     :param conn_id: Airflow connection of the cluster (``migration_source`` / ``migration_target``).
     :param hook_params: extra keyword arguments for the connection's own hook.
+    :param database: database to use instead of the connection's (as common-sql's ``database``:
+        PostgreSQL's database name, Vertica's database, which the Vertica hook reads from Schema).
     """
 
     conn_name_attr = "conn_id"
-    default_conn_name = "migration_target"
+    default_conn_name = DEFAULT_TARGET_CONN_ID
     conn_type = "migration_audit"
     hook_name = "Migration audit endpoint"
 
-    def __init__(self, conn_id: str = default_conn_name, hook_params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        conn_id: str = default_conn_name,
+        hook_params: dict[str, Any] | None = None,
+        database: str | None = None,
+    ) -> None:
         super().__init__()
         self.conn_id = conn_id
-        self.hook_params = hook_params or {}
+        self.hook_params = dict(hook_params or {})
+        self.database = database
 
     @cached_property
-    def sql_hook(self) -> DbApiHook:
+    def connection(self) -> Any:
+        return self.get_connection(self.conn_id)
+
+    @cached_property
+    def dialect(self) -> AuditDialect:
+        """The connection's database object, holding its common-sql hook (``dialect.hook``)."""
         from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-        hook = self.get_connection(self.conn_id).get_hook(hook_params=self.hook_params)
+        hook = self.connection.get_hook(hook_params=self.hook_params)
         if not isinstance(hook, DbApiHook):
             raise AuditInputError(
                 f"connection {self.conn_id!r} gives a {type(hook).__name__}, not a common-sql DbApiHook"
             )
-        return hook
+        dialect = dialect_for(hook, self.connection.conn_type)
+        if self.database:
+            dialect.use_database(self.database)
+        return dialect
 
-    @cached_property
-    def dialect(self) -> AuditDialect:
-        return dialect_for(self.sql_hook, self.get_connection(self.conn_id).conn_type)
+    @property
+    def sql_hook(self) -> DbApiHook:
+        """The connection's common-sql hook (``database`` applied)."""
+        return self.dialect.hook
 
-    def get_conn(self) -> Any:
-        return self.sql_hook.get_conn()
-
-    def session(self, schemas: Sequence[str] = (), *, write: bool = False):
-        """Context manager: a :class:`Session` with ``schemas`` reachable, committed on success."""
-        return self.dialect.session(schemas, write=write)
+    @contextmanager
+    def session(self, schemas: Sequence[str] = (), *, write: bool = False) -> Iterator[Session]:
+        """A :class:`Session` with ``schemas`` reachable: committed on success, rolled back on error,
+        always closed."""
+        conn = self.sql_hook.get_conn()
+        session: Session | None = None
+        try:
+            self.dialect.begin(conn, list(schemas), write=write)
+            session = Session(self.dialect, conn)
+            try:
+                yield session
+                conn.commit()
+            except BaseException:
+                _quiet(conn.rollback)
+                raise
+        finally:
+            if session is not None:
+                _quiet(session.cursor.close)  # an open statement would keep SQLite's lock alive
+            _quiet(conn.close)
 
     def require_schema(self, session: Session, schema: str) -> None:
         """Refuse a schema this cluster's catalog does not have (a bound-parameter lookup)."""
@@ -71,6 +108,7 @@ class MigrationAuditHook(BaseHook):
         """Exact row counts of ``tables`` (default: every table of ``schema`` in the catalog).
 
         Tables the catalog does not list are left out of the result: the caller sees them as absent.
+        A table dropped between the catalog read and the count makes the catalog be read once more.
         """
         for attempt in (1, 2):
             listed = self.dialect.list_tables(session, schema)
@@ -78,11 +116,17 @@ class MigrationAuditHook(BaseHook):
                 present = set(listed)
                 listed = [t for t in tables if t in present]
             try:
-                return self.dialect.count_rows(session, schema, listed)
+                with self.dialect.released_reads(session):
+                    return self.dialect.count_rows(session, schema, listed)
             except Exception:
                 if attempt == 2:
                     raise
-                # A table dropped between the catalog read and the count: read the catalog again.
                 self.log.warning("Counting %s failed; reading the catalog again and retrying once", schema)
-                session.rollback()
         raise AssertionError("unreachable")
+
+
+def _quiet(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception:  # noqa: S110 - the connection may already be gone; the original error matters
+        pass

@@ -5,41 +5,44 @@ Each is idempotent: re-running it with nothing changed in the databases writes n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import cached_property
+from collections.abc import Mapping, Sequence
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
-from migration_audit_provider.config import FINGERPRINT_MODES
+from migration_audit_provider.constants import (
+    DEFAULT_FINGERPRINT_MODE,
+    DEFAULT_ON_INCOMPLETE,
+    DEFAULT_SOURCE_CONN_ID,
+    DEFAULT_STORE_SCHEMA,
+    DEFAULT_TARGET_CONN_ID,
+    FINGERPRINT_MODES,
+    IGNORED_BY_CHECK,
+    ON_INCOMPLETE,
+    RERUN_STATUSES,
+    STATUSES,
+)
 from migration_audit_provider.exceptions import AuditIncompleteError, AuditInputError
 from migration_audit_provider.hooks.audit import MigrationAuditHook
-from migration_audit_provider.store import (
-    DEFAULT_STORE_SCHEMA,
-    STATUSES,
-    AuditRow,
-    AuditStore,
-    Observation,
-    utcnow,
-)
+from migration_audit_provider.observe import Sides, refresh_look
+from migration_audit_provider.records import AuditRow, Observation
+from migration_audit_provider.store import AuditStore, Look, RefreshResult, utcnow
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from migration_audit_provider.fingerprint import Comparison
-
-DEFAULT_SOURCE_CONN_ID = "migration_source"
-DEFAULT_TARGET_CONN_ID = "migration_target"
 
 
 class BaseAuditOperator(BaseSQLOperator):
     """Shared arguments of the audit operators.
 
-    ``conn_id`` (from common-sql's ``BaseSQLOperator``) is the **target** cluster, which also holds
-    the audit store; ``source_conn_id`` is the source cluster.
+    ``conn_id``, ``database`` and ``hook_params`` (from common-sql's ``BaseSQLOperator``) are the
+    **target** cluster's, which also holds the audit store; the ``source_*`` arguments the source's.
 
     :param schema: the schema (on both clusters) to audit.
     :param source_conn_id: Airflow connection of the source cluster.
+    :param source_database: database on the source connection instead of the connection's own.
+    :param source_hook_params: extra keyword arguments for the source connection's hook.
     :param store_schema: schema of the audit store on the target connection.
     :param allowed_schemas: when given, ``schema`` must be one of these (checked before any SQL).
     """
@@ -48,7 +51,10 @@ class BaseAuditOperator(BaseSQLOperator):
         "conn_id",
         "hook_params",
         "schema",
+        "database",
         "source_conn_id",
+        "source_database",
+        "source_hook_params",
         "store_schema",
         "allowed_schemas",
     )
@@ -60,6 +66,8 @@ class BaseAuditOperator(BaseSQLOperator):
         schema: str | None = None,
         conn_id: str = DEFAULT_TARGET_CONN_ID,
         source_conn_id: str = DEFAULT_SOURCE_CONN_ID,
+        source_database: str | None = None,
+        source_hook_params: dict[str, Any] | None = None,
         store_schema: str = DEFAULT_STORE_SCHEMA,
         allowed_schemas: Sequence[str] | None = None,
         **kwargs: Any,
@@ -67,20 +75,29 @@ class BaseAuditOperator(BaseSQLOperator):
         super().__init__(conn_id=conn_id, **kwargs)
         self.schema = schema
         self.source_conn_id = source_conn_id
+        self.source_database = source_database
+        self.source_hook_params = source_hook_params
         self.store_schema = store_schema
         self.allowed_schemas = allowed_schemas
 
     @cached_property
     def target(self) -> MigrationAuditHook:
-        return MigrationAuditHook(self.conn_id, self.hook_params)
+        return self.make_target()
 
     @cached_property
     def source(self) -> MigrationAuditHook:
-        return MigrationAuditHook(self.source_conn_id)
+        return self.make_source()
+
+    def make_target(self) -> MigrationAuditHook:
+        """A new hook of the target (one per worker thread: a common-sql hook is not shared)."""
+        return MigrationAuditHook(self.conn_id, self.hook_params, self.database)
+
+    def make_source(self) -> MigrationAuditHook:
+        return MigrationAuditHook(self.source_conn_id, self.source_hook_params, self.source_database)
 
     @cached_property
     def store(self) -> AuditStore:
-        return AuditStore(self.target.dialect, self.store_schema)
+        return AuditStore(self.target, self.store_schema)
 
     def checked_schema(self, schema: Any) -> str:
         """Validate a schema parameter before any SQL runs; raise :class:`AuditInputError` if bad."""
@@ -104,47 +121,34 @@ class InitAuditOperator(BaseAuditOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         schema = self.checked_schema(self.schema)
-        started = utcnow()
-        with self.source.session([schema]) as src:
-            self.source.require_schema(src, schema)
-            counts = self.source.count_tables(src, schema)
-        counted_at = utcnow()
-        observations = [Observation(t, src_present=True, src_row_count=n) for t, n in counts.items()]
-        with self.store.session(write=True) as session:
+        with self.source.session([schema]) as src, self.store.session(write=True) as session:
+            self.source.require_schema(src, schema)  # before anything is written
             self.store.ensure(session)
-            result = self.store.sync(
-                session,
-                schema,
-                observations,
-                source_complete=True,
-                context=context,
-                event_type="init",
-                src_counted_at=counted_at,
+            result = self.store.refresh(
+                session, schema, partial(self.look, src, schema), context=context, step="init"
             )
-            self.store.record_run(
-                session,
-                context=context,
-                step="init",
-                schema=schema,
-                started_at=started,
-                tables_seen=result.tables_seen,
-                rows_changed=result.changed + result.added,
-            )
-            summary = self.store.summary(session, schema)
-        summary.update(added=result.added, changed=result.changed)
+        summary = {**result.summary, "added": result.added, "changed": result.changed}
         self.log.info(
             "Init audit of %s: %s source tables, %s added, %s changed; by status %s",
             schema,
-            len(counts),
+            result.tables_seen,
             result.added,
             result.changed,
             summary["by_status"],
         )
         return summary
 
+    def look(self, src: Any, schema: str, stored: Mapping[str, AuditRow]) -> Look:
+        counts = self.source.count_tables(src, schema)
+        observations = [Observation(t, src_present=True, src_row_count=n) for t, n in counts.items()]
+        return Look(observations, source_complete=True, src_counted_at=utcnow())
+
 
 class RefreshAuditOperator(BaseAuditOperator):
     """Recount and set every audited table's status in one pass; ``schema=None`` refreshes all.
+
+    One connection per cluster per schema: the target's session holds the schema's lock, the count,
+    the fingerprints and the status pass; the source is counted at the same time, on its own.
 
     :param count_source: recount the source too (default), so a source that changed shows as
         ``partial``/``overload``; ``False`` keeps the source counts from the last init/refresh.
@@ -162,7 +166,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         self,
         *,
         count_source: bool = True,
-        fingerprint: str = "new_complete",
+        fingerprint: str = DEFAULT_FINGERPRINT_MODE,
         max_mismatch_keys: int = 100,
         force: bool = False,
         **kwargs: Any,
@@ -174,13 +178,14 @@ class RefreshAuditOperator(BaseAuditOperator):
         self.force = force
 
     def execute(self, context: Context) -> dict[str, Any]:
+        mode = self.checked_fingerprint_mode()
         if self.schema is None:
             with self.store.session(write=True) as session:
                 self.store.ensure(session)
                 schemas = self.store.audited_schemas(session)
         else:
             schemas = [self.checked_schema(self.schema)]
-        summaries = {schema: self.refresh_schema(schema, context) for schema in schemas}
+        summaries = {schema: self.refresh_schema(schema, mode, context) for schema in schemas}
         totals: dict[str, int] = {}
         for summary in summaries.values():
             for status, n in summary["by_status"].items():
@@ -196,75 +201,32 @@ class RefreshAuditOperator(BaseAuditOperator):
         )
         return result
 
-    def refresh_schema(self, schema: str, context: Context) -> dict[str, Any]:
-        started = utcnow()
+    def refresh_schema(self, schema: str, mode: str, context: Context) -> dict[str, Any]:
         count_source = _truthy(self.count_source)
-        mode = self.checked_fingerprint_mode()
-        src_counts: dict[str, int] = {}
-        src_counted_at = None
         with self.source.session([schema]) as src:
             self.source.require_schema(src, schema)  # before anything is written
-            if count_source:
-                src_counts = self.source.count_tables(src, schema)
-                src_counted_at = utcnow()
-        with self.store.session(write=True) as session:
-            self.store.ensure(session)
-            stored = self.store.read(session, schema)
-        tables = sorted(stored.keys() | src_counts.keys())
-
-        with self.target.session([schema]) as tgt:
-            tgt_counts = self.target.count_tables(tgt, schema, tables)
-        tgt_counted_at = utcnow()
-        if not count_source:
-            src_counts = {t: row.src_row_count for t, row in stored.items() if row.src_present}
-
-        comparisons = self.compare_contents(schema, mode, stored, src_counts, tgt_counts)
-        observations = []
-        for table in tables:
-            comparison = comparisons.get(table)
-            observations.append(
-                Observation(
-                    table,
-                    src_present=(table in src_counts) if count_source else None,
-                    src_row_count=src_counts.get(table) if count_source else None,
-                    tgt_present=table in tgt_counts,
-                    tgt_row_count=tgt_counts.get(table),
-                    src_fingerprint=comparison.source if comparison else None,
-                    tgt_fingerprint=comparison.target if comparison else None,
+            with self.store.session(schema, write=True) as tgt:
+                self.store.ensure(tgt)
+                sides = Sides(self.source, self.target, src, tgt, schema)
+                look = partial(
+                    refresh_look, sides, count_source=count_source, mode=mode, max_keys=self.max_mismatch_keys
                 )
-            )
-        with self.store.session(schema, write=True) as session:
-            result = self.store.sync(
-                session,
-                schema,
-                observations,
-                source_complete=count_source,
-                context=context,
-                event_type="refresh",
-                src_counted_at=src_counted_at,
-                tgt_counted_at=tgt_counted_at,
-                force=self.force,
-            )
-            for comparison in comparisons.values():
-                if not comparison.equal:
-                    self.store.record_mismatch(session, context=context, schema=schema, comparison=comparison)
-            self.store.record_run(
-                session,
-                context=context,
-                step="refresh",
-                schema=schema,
-                started_at=started,
-                tables_seen=result.tables_seen,
-                rows_changed=result.changed + result.added,
-            )
-            summary = self.store.summary(session, schema)
-        summary["changed"] = result.changed + result.added
-        summary["fingerprinted"] = len(comparisons)
+                result = self.store.refresh(
+                    tgt, schema, look, context=context, step="refresh", force=self.force
+                )
+        return self.summarize(schema, result)
+
+    def summarize(self, schema: str, result: RefreshResult) -> dict[str, Any]:
+        summary = {
+            **result.summary,
+            "changed": result.changed + result.added,
+            "fingerprinted": result.fingerprinted,
+        }
         self.log.info(
             "Refresh of %s: %s rows changed, %s table(s) fingerprinted; by status %s",
             schema,
             summary["changed"],
-            len(comparisons),
+            result.fingerprinted,
             summary["by_status"],
         )
         return summary
@@ -274,60 +236,6 @@ class RefreshAuditOperator(BaseAuditOperator):
         if mode not in FINGERPRINT_MODES:
             raise AuditInputError(f"fingerprint must be one of {FINGERPRINT_MODES}, got {mode!r}")
         return mode
-
-    def compare_contents(
-        self,
-        schema: str,
-        mode: str,
-        stored: dict[str, AuditRow],
-        src_counts: dict[str, int],
-        tgt_counts: dict[str, int],
-    ) -> dict[str, Comparison]:
-        """Fingerprint the tables whose counts agree: all of them, or those that just turned complete.
-
-        A table "just turned complete" when its counts agree now and its stored status is not
-        ``complete`` or its stored counts differ. A table that cannot be fingerprinted (an unusual
-        column type) is logged and left to the counts.
-        """
-        if mode == "off":
-            return {}
-        candidates = []
-        for table, n in tgt_counts.items():
-            if src_counts.get(table) != n:
-                continue
-            row = stored.get(table)
-            fresh = (
-                row is None
-                or row.export_status != "complete"
-                or (row.src_row_count, row.tgt_row_count)
-                != (
-                    src_counts[table],
-                    n,
-                )
-            )
-            if mode == "all" or fresh:
-                candidates.append(table)
-        if not candidates:
-            return {}
-        from migration_audit_provider.fingerprint import compare_table
-
-        comparisons: dict[str, Comparison] = {}
-        with self.source.session([schema]) as src, self.target.session([schema]) as tgt:
-            for table in sorted(candidates):
-                try:
-                    comparisons[table] = compare_table(
-                        src, tgt, schema, table, max_keys=self.max_mismatch_keys
-                    )
-                except Exception as err:
-                    self.log.warning(
-                        "Could not fingerprint %s.%s (%s); counts decide its status", schema, table, err
-                    )
-                finally:
-                    # End the read transaction per table: PostgreSQL holds a lock per table read until
-                    # then, and 20,000 of them exhaust its lock table ("out of shared memory").
-                    src.rollback()
-                    tgt.rollback()
-        return comparisons
 
 
 class GetRejectsOperator(BaseAuditOperator):
@@ -352,7 +260,7 @@ class GetRejectsOperator(BaseAuditOperator):
     def __init__(
         self,
         *,
-        statuses: Sequence[str] = ("reject", "mismatch"),
+        statuses: Sequence[str] = RERUN_STATUSES,
         include_partial: bool = False,
         include_overload: bool = False,
         batch_size: int = 100,
@@ -404,8 +312,8 @@ class CheckAuditOperator(BaseAuditOperator):
     def __init__(
         self,
         *,
-        on_incomplete: str = "fail",
-        ignore_statuses: Sequence[str] = ("dropped",),
+        on_incomplete: str = DEFAULT_ON_INCOMPLETE,
+        ignore_statuses: Sequence[str] = IGNORED_BY_CHECK,
         max_names: int = 50,
         **kwargs: Any,
     ) -> None:
@@ -416,8 +324,8 @@ class CheckAuditOperator(BaseAuditOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         schema = self.checked_schema(self.schema)
-        if self.on_incomplete not in ("fail", "warn"):
-            raise AuditInputError(f"on_incomplete must be 'fail' or 'warn', got {self.on_incomplete!r}")
+        if self.on_incomplete not in ON_INCOMPLETE:
+            raise AuditInputError(f"on_incomplete must be one of {ON_INCOMPLETE}, got {self.on_incomplete!r}")
         not_ok = [s for s in STATUSES if s != "complete" and s not in self.ignore_statuses]
         with self.store.session() as session:
             summary = self.store.summary(session, schema)

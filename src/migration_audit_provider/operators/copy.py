@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowSkipException
 
 from migration_audit_provider.exceptions import AuditInputError, CopyFailedError
-from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.operators.audit import BaseAuditOperator
 from migration_audit_provider.store import AuditStore
 from migration_audit_provider.transfers import (
@@ -73,11 +72,9 @@ class BaseCopyOperator(BaseAuditOperator):
 
     def endpoints(self) -> Endpoints:
         """Fresh hooks and store for one worker thread (hooks keep per-connection state)."""
-        target = MigrationAuditHook(self.conn_id, self.hook_params)
+        target = self.make_target()
         return Endpoints(
-            source=MigrationAuditHook(self.source_conn_id),
-            target=target,
-            store=AuditStore(target.dialect, self.store_schema),
+            source=self.make_source(), target=target, store=AuditStore(target, self.store_schema)
         )
 
     def run_copies(self, schema: str, tables: Sequence[str], context: Context) -> dict[str, Any]:

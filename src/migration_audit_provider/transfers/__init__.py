@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from migration_audit_provider.transfers.base import DEFAULT_BATCH_SIZE, CopyJob, CopyOutcome, CopyStrategy
 from migration_audit_provider.transfers.table_copy import (
-    STRATEGIES,
     CopyResult,
     Endpoints,
     copy_table,
@@ -16,7 +15,6 @@ from migration_audit_provider.transfers.table_copy import (
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
-    "STRATEGIES",
     "CopyJob",
     "CopyOutcome",
     "CopyResult",

@@ -11,14 +11,18 @@ the ``{slots}`` there are filled only with identifiers quoted by the dialect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from migration_audit_provider.dialects.base import AuditDialect, Session
+    from migration_audit_provider.dialects.session import Session
 
 DEFAULT_BATCH_SIZE = 10_000
 """Rows per ``fetchmany`` / insert batch on the row-by-row paths."""
+
+Batch = Sequence[Sequence[Any]]
+"""Rows of one read or write, each in ``CopyJob.columns`` order."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,13 @@ class CopyJob:
     batch_size: int = DEFAULT_BATCH_SIZE
 
     @property
-    def source_dialect(self) -> AuditDialect:
+    def source_dialect(self) -> Any:
+        """The source's database object (``dialects.base.AuditDialect``)."""
         return self.source.dialect
 
     @property
-    def target_dialect(self) -> AuditDialect:
+    def target_dialect(self) -> Any:
+        """The target's database object (``dialects.base.AuditDialect``)."""
         return self.target.dialect
 
     def source_columns(self) -> str:

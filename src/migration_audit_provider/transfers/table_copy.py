@@ -7,8 +7,9 @@ built on :func:`copy_tables`, so running either again, or after a crash at any p
 same rows: every strategy replaces the whole table in one target transaction (see each strategy's
 docstring for what "atomic" means on its database).
 
-Which strategy copies a table depends only on the pair of dialects (:data:`STRATEGIES`); any pair
-without an entry gets :class:`~.generic.GenericCopyStrategy`.
+Which strategy copies a table is the target database object's answer (``server_copy``: e.g. Vertica
+pulls from Vertica, PostgreSQL streams from PostgreSQL); any other pair gets
+:class:`~.generic.GenericCopyStrategy`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.transfers.base import DEFAULT_BATCH_SIZE, CopyJob, CopyStrategy
 from migration_audit_provider.transfers.generic import GenericCopyStrategy
-from migration_audit_provider.transfers.postgres import PostgresCopyStrategy
-from migration_audit_provider.transfers.vertica import VerticaToVerticaStrategy
 
 if TYPE_CHECKING:
     from migration_audit_provider.hooks.audit import MigrationAuditHook
@@ -32,20 +31,11 @@ if TYPE_CHECKING:
 
 COPIED, FAILED, MISSING = "copied", "failed", "missing"
 
-STRATEGIES: dict[tuple[str, str], Callable[[Any, Any], CopyStrategy]] = {
-    ("postgres", "postgres"): PostgresCopyStrategy,
-    ("vertica", "vertica"): VerticaToVerticaStrategy,
-}
-"""(source dialect name, target dialect name) -> fast path. Every other pair: the generic path."""
-
 
 def strategy_for(source: MigrationAuditHook, target: MigrationAuditHook) -> CopyStrategy:
-    """The strategy for copying from ``source``'s database to ``target``'s."""
-    key = (source.dialect.name, target.dialect.name)
-    factory = STRATEGIES.get(key)
-    if factory is not None:
-        return factory(source, target)
-    return GenericCopyStrategy(source, target, target_dialect=key[1])
+    """The strategy for copying from ``source``'s database to ``target``'s: the target database's own
+    server-side copy from that source if it has one, else the batched row-by-row path."""
+    return target.dialect.server_copy(source, target) or GenericCopyStrategy(source, target)
 
 
 @dataclass
@@ -60,9 +50,6 @@ class CopyResult:
     rows_written: int | None = None
     seconds: float = 0.0
     error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def copy_table(
@@ -126,17 +113,7 @@ def check_columns(schema: str, table: str, source: Sequence[str], target: Sequen
 def record_copy(store: AuditStore, context: Mapping[str, Any], result: CopyResult) -> None:
     """Append ``result`` to the audit history as one ``copy`` event (its own small transaction)."""
     with store.session(write=True) as session:
-        store.record_copy(
-            session,
-            context=context,
-            schema=result.schema,
-            table=result.table,
-            method=result.method,
-            rows_read=result.rows_read,
-            rows_written=result.rows_written,
-            seconds=result.seconds,
-            error=result.error,
-        )
+        store.record_copy(session, context=context, result=result)
 
 
 @dataclass

@@ -1,0 +1,142 @@
+"""One look at both clusters for a refresh: counts on each side, at the same time, then fingerprints.
+
+The source and the target are different servers in production, so the source is counted in a
+worker thread while the target is counted here (each on its one session; a database whose
+connections may not change threads - SQLite - is counted one side after the other). An error on a
+side is raised as that side's, naming its connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from migration_audit_provider.exceptions import AuditError
+from migration_audit_provider.records import AuditRow, Observation
+from migration_audit_provider.status import fingerprint_candidates
+from migration_audit_provider.store import Look, utcnow
+
+if TYPE_CHECKING:
+    from migration_audit_provider.dialects.session import Session
+    from migration_audit_provider.fingerprint import Comparison
+    from migration_audit_provider.hooks.audit import MigrationAuditHook
+
+T = TypeVar("T")
+
+
+class SideError(AuditError):
+    """Counting or fingerprinting failed on one side; the message names the side and its connection."""
+
+
+@dataclass
+class Sides:
+    """Both clusters' hooks and their open sessions for one schema's refresh."""
+
+    source: MigrationAuditHook
+    target: MigrationAuditHook
+    src: Session
+    tgt: Session
+    schema: str
+
+    @property
+    def concurrent(self) -> bool:
+        return self.source.dialect.threads_share_connections
+
+    def on_source(self, pool: ThreadPoolExecutor | None, func: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``func`` for the source in the pool (or now, when the source cannot change threads)."""
+        if pool is not None:
+            return pool.submit(_as_side, "source", self.source.conn_id, func, *args)
+        future: Future[T] = Future()
+        future.set_result(_as_side("source", self.source.conn_id, func, *args))
+        return future
+
+    def on_target(self, func: Callable[..., T], *args: Any) -> T:
+        return _as_side("target", self.target.conn_id, func, *args)
+
+
+def _as_side(side: str, conn_id: str, func: Callable[..., T], *args: Any) -> T:
+    try:
+        return func(*args)
+    except AuditError:
+        raise
+    except Exception as err:
+        raise SideError(f"{side} ({conn_id!r}): {type(err).__name__}: {err}") from err
+
+
+def count_both(
+    sides: Sides, stored: Mapping[str, AuditRow], *, count_source: bool
+) -> tuple[dict[str, int], dict[str, int], Any, Any]:
+    """Source and target counts of the schema's tables; the source side concurrently when it can.
+
+    The target is counted for the tables the store knows while the source is counted; tables new in
+    the source are counted on the target afterwards (none, on a refresh that follows an init).
+    Returns ``(source counts, target counts, source counted at, target counted at)``.
+    """
+    schema = sides.schema
+    pool = ThreadPoolExecutor(1, thread_name_prefix="count-source") if sides.concurrent else None
+    try:
+        pending = (
+            sides.on_source(pool, sides.source.count_tables, sides.src, schema) if count_source else None
+        )
+        known = sorted(stored)
+        tgt_counts = sides.on_target(sides.target.count_tables, sides.tgt, schema, known)
+        tgt_at = utcnow()
+        if pending is None:
+            src_counts = {t: r.src_row_count for t, r in stored.items() if r.src_present}
+            src_at = None
+        else:
+            src_counts = pending.result()
+            src_at = utcnow()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    new = sorted(src_counts.keys() - stored.keys())
+    if new:
+        tgt_counts.update(sides.on_target(sides.target.count_tables, sides.tgt, schema, new))
+        tgt_at = utcnow()
+    return src_counts, tgt_counts, src_at, tgt_at
+
+
+def compare(sides: Sides, tables: Sequence[str], *, max_keys: int) -> list[Comparison]:
+    """Fingerprint ``tables`` on both sides; each table's reads leave no locks behind.
+
+    A table whose columns cannot be fingerprinted is left to the counts (logged by the caller);
+    any other failure - a lost connection, a bug - is raised, so the task fails and is retried.
+    """
+    from migration_audit_provider.fingerprint import FingerprintUnsupported, compare_table
+
+    out = []
+    for table in tables:
+        with sides.source.dialect.released_reads(sides.src), sides.target.dialect.released_reads(sides.tgt):
+            try:
+                out.append(compare_table(sides.src, sides.tgt, sides.schema, table, max_keys=max_keys))
+            except FingerprintUnsupported:
+                continue
+    return out
+
+
+def refresh_look(
+    sides: Sides, stored: Mapping[str, AuditRow], *, count_source: bool, mode: str, max_keys: int
+) -> Look:
+    """Everything one refresh observes: both sides' counts, then the fingerprints that rule 1 picks."""
+    src_counts, tgt_counts, src_at, tgt_at = count_both(sides, stored, count_source=count_source)
+    candidates = fingerprint_candidates(mode, stored, src_counts, tgt_counts)
+    comparisons = compare(sides, candidates, max_keys=max_keys)
+    by_table = {c.table: c for c in comparisons}
+    observations = []
+    for table in sorted(stored.keys() | src_counts.keys()):
+        comparison = by_table.get(table)
+        observations.append(
+            Observation(
+                table,
+                src_present=(table in src_counts) if count_source else None,
+                src_row_count=src_counts.get(table) if count_source else None,
+                tgt_present=table in tgt_counts,
+                tgt_row_count=tgt_counts.get(table),
+                src_fingerprint=comparison.source if comparison else None,
+                tgt_fingerprint=comparison.target if comparison else None,
+            )
+        )
+    return Look(observations, count_source, src_at, tgt_at, comparisons)

@@ -1,0 +1,122 @@
+"""What decides a table's status: three rules, in one place.
+
+1. **Which tables get their content compared** (:func:`fingerprint_candidates`): tables whose counts
+   agree, and - in the default ``new_complete`` mode - only those that just turned complete or are a
+   ``mismatch`` still; ``all`` takes every one, ``off`` none.
+2. **Which observed tables are re-decided** (:func:`staged_rows`): the merge of what a refresh saw
+   into the stored row, and only rows whose inputs changed are staged; nothing else is written.
+3. **The status itself**: ``include/sql/decide_status.sql``, a ``CASE`` read top to bottom (the
+   first rule that holds wins), run by the store on the staged rows inside the database.
+
+The store (``store.py``) runs them in this order, under the schema's lock, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from migration_audit_provider.records import AuditRow, Observation
+
+DECIDE_STATUS = "decide_status"
+"""The statement file of rule 3."""
+COUNT_METHOD = "count(*)"
+
+
+def fingerprint_candidates(
+    mode: str, stored: Mapping[str, AuditRow], src_counts: Mapping[str, int], tgt_counts: Mapping[str, int]
+) -> list[str]:
+    """Rule 1: the tables to fingerprint, sorted.
+
+    A table "just turned complete" when its counts agree now and its stored status is not
+    ``complete`` or its stored counts differ (a stored ``mismatch`` therefore stays a candidate
+    until its content agrees).
+    """
+    if mode == "off":
+        return []
+    out = []
+    for table, n in tgt_counts.items():
+        if src_counts.get(table) != n:
+            continue
+        row = stored.get(table)
+        fresh = (
+            row is None or row.export_status != "complete" or (row.src_row_count, row.tgt_row_count) != (n, n)
+        )
+        if mode == "all" or fresh:
+            out.append(table)
+    return sorted(out)
+
+
+def staged_rows(
+    current: Mapping[str, AuditRow],
+    observations: Iterable[Observation],
+    *,
+    force: bool,
+    head: tuple[str, str],
+    src_mark: datetime,
+    tgt_mark: datetime,
+) -> tuple[list[tuple], int]:
+    """Rule 2: the stage rows (``records.STAGE_COLUMNS`` order) for observations that change a row.
+
+    Merge rule, per side: an observation that looked (``*_present`` not None) replaces presence and
+    count (no count when absent); one that did not look keeps the stored ones. A count that differs
+    from the stored one is marked as taken in this pass (``*_counted_at`` gets the mark,
+    ``count_method`` is set); anything else keeps its stored time and method (NULL in the stage).
+    Fingerprints: new ones replace the stored pair; without new ones, a count change drops the stored
+    pair (it described other rows), otherwise it is kept. A row whose merged inputs equal the stored
+    ones (and has a status) is left out unless ``force``.
+
+    Returns the rows and how many of them are tables new to the audit.
+    """
+    staged: list[tuple] = []
+    new_tables = 0
+    empty = AuditRow("", "")
+    for obs in observations:
+        old = current.get(obs.table)
+        was = old or empty
+        sp, sc, src_counted = _side(obs.src_present, obs.src_row_count, was.src_present, was.src_row_count)
+        tp, tc, tgt_counted = _side(obs.tgt_present, obs.tgt_row_count, was.tgt_present, was.tgt_row_count)
+        if obs.src_fingerprint is not None:
+            sf, tf = obs.src_fingerprint, obs.tgt_fingerprint
+        elif sc == was.src_row_count and tc == was.tgt_row_count:
+            sf, tf = was.src_fingerprint, was.tgt_fingerprint
+        else:
+            sf = tf = None
+        unchanged = (sc, tc, sf, tf, sp, tp) == (
+            was.src_row_count,
+            was.tgt_row_count,
+            was.src_fingerprint,
+            was.tgt_fingerprint,
+            was.src_present,
+            was.tgt_present,
+        )
+        if unchanged and was.export_status and not force:
+            continue
+        new_tables += old is None
+        staged.append(
+            (
+                *head,
+                obs.table,
+                sp,
+                sc,
+                tp,
+                tc,
+                src_mark if src_counted else None,
+                tgt_mark if tgt_counted else None,
+                COUNT_METHOD if src_counted or tgt_counted else None,
+                sf,
+                tf,
+            )
+        )
+    return staged, new_tables
+
+
+def _side(
+    present: bool | None, count: int | None, old_present: bool | None, old_count: int | None
+) -> tuple[bool | None, int | None, bool]:
+    """One side's merged ``(present, count, counted in this pass)``."""
+    if present is None:
+        return old_present, old_count, False
+    present = bool(present)
+    merged = count if present else None
+    return present, merged, count is not None and count != old_count
