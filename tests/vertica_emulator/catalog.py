@@ -33,6 +33,30 @@ CREATE TABLE v_emulator.primary_keys (
     PRIMARY KEY (schema_name, table_name, column_name)
 );
 
+-- Vertica casts BOOLEAN to and from INTEGER (64-bit here): true = 1.
+CREATE FUNCTION v_emulator.bool_to_int8(boolean) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT CASE WHEN $1 THEN 1::bigint ELSE 0::bigint END $$;
+CREATE CAST (boolean AS bigint) WITH FUNCTION v_emulator.bool_to_int8(boolean);
+CREATE FUNCTION v_emulator.int8_to_bool(bigint) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT $1 <> 0 $$;
+CREATE CAST (bigint AS boolean) WITH FUNCTION v_emulator.int8_to_bool(bigint);
+
+-- Vertica converts strings to the column's type on assignment (INSERT ... SELECT '2024-01-02 ...').
+CREATE CAST (text AS timestamp) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS timestamptz) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS date) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS bigint) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS numeric) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS boolean) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (text AS float8) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS timestamp) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS timestamptz) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS date) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS bigint) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS numeric) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS boolean) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS float8) WITH INOUT AS ASSIGNMENT;
+
 -- TO_HEX(VARBINARY): lower-case hex digits (pg_catalog.to_hex covers integers).
 CREATE FUNCTION v_emulator.to_hex(bytea) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT encode($1, 'hex') $$;

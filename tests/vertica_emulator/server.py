@@ -38,6 +38,7 @@ from vertica_emulator.sqltext import (
 from vertica_emulator.translate import UnknownFunction, Unsupported, translate
 
 DB_PREFIX = "vertica_"
+TEMPLATE_DB = "vertica__template"
 USER = "dbadmin"
 PASSWORD = "vertica-Emul-5e2b7d"  # a unique string, like pg_server's, so leaks can be searched for
 SERVER_VERSION = "v24.1.0-0"
@@ -110,6 +111,7 @@ class VerticaEmulator:
         self._lock = threading.Lock()
         self._pids = itertools.count(1000)
         self._stopping = False
+        self._template_ready = False
 
     # -- life cycle ---------------------------------------------------------------------------------
     @classmethod
@@ -161,11 +163,16 @@ class VerticaEmulator:
         """Create (or re-create, empty) the PostgreSQL database behind the Vertica database ``name``."""
         key = name.lower()
         dbname = DB_PREFIX + key
-        with self.pg_server.connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        with self.pg_server.connect(dbname) as conn:
-            conn.execute(INIT_SQL)
+        with self._lock:
+            with self.pg_server.connect() as conn:
+                if not self._template_ready:  # v_catalog and v_emulator are built once, then copied
+                    conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+                    with self.pg_server.connect(TEMPLATE_DB) as init:
+                        init.execute(INIT_SQL)
+                    self._template_ready = True
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{TEMPLATE_DB}"')
         cluster = Cluster(name, dbname)
         self.clusters[key] = cluster
         return cluster
