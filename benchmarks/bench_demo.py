@@ -136,34 +136,48 @@ def copies(work: Path, tables: list[str], repeat: int) -> dict[str, float | int]
 
 # -- the demo itself ---------------------------------------------------------------------------------
 WIRED = """
+import importlib
+import importlib.util
 import sys
 from pathlib import Path
 sys.path.insert(0, {scripts!r})
-import importlib.util
 spec = importlib.util.spec_from_file_location("demo_script", {demo!r})
 demo = importlib.util.module_from_spec(spec); sys.modules["demo_script"] = demo; spec.loader.exec_module(demo)
 work = Path({work!r})
 demo.configure(work)  # Airflow's settings before anything imports it
 
 from migration_audit_provider import fingerprint, sql
-from migration_audit_provider.dialects import session as session_module, sqlite_functions
+from migration_audit_provider.dialects import sqlite_functions
 from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
+from migration_audit_provider.transfers import table_copy
 from migration_audit_provider.transfers.sqlite import SqliteAttachCopyStrategy
 
 FAST = {{"fingerprint/table", "fingerprint/segments", "fingerprint/row_hashes"}}
 def load_statement(name, dialect):
     return sql.load_statement(name + "_fast" if dialect == "sqlite" and name in FAST else name, dialect)
-session_module.load_statement = load_statement
+for module_name in ("migration_audit_provider.dialects.session", "migration_audit_provider.dialects.base"):
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        continue
+    if hasattr(module, "load_statement"):  # wherever Session.statement looks statements up
+        module.load_statement = load_statement
 portable_row = fingerprint.row_expression
 def row_expression(session, shape):
     if session.dialect.name == "sqlite":
         return sqlite_functions.row_arguments(session, shape)
     return portable_row(session, shape)
 fingerprint.row_expression = row_expression
-SqliteAuditDialect.prepare_fingerprint = lambda self, session: sqlite_functions.register(session.conn)
-def server_copy(self, source, target):
-    return SqliteAttachCopyStrategy(source, target) if source.dialect.name == "sqlite" else None
-SqliteAuditDialect.server_copy = server_copy
+if hasattr(SqliteAuditDialect, "prepare_fingerprint"):
+    SqliteAuditDialect.prepare_fingerprint = lambda self, session: sqlite_functions.register(session.conn)
+if hasattr(fingerprint, "register_sqlite_functions"):
+    fingerprint.register_sqlite_functions = sqlite_functions.register
+if hasattr(SqliteAuditDialect, "server_copy"):
+    def server_copy(self, source, target):
+        return SqliteAttachCopyStrategy(source, target) if source.dialect.name == "sqlite" else None
+    SqliteAuditDialect.server_copy = server_copy
+else:
+    table_copy.STRATEGIES[("sqlite", "sqlite")] = SqliteAttachCopyStrategy
 sys.exit(demo.main(["--workdir", str(work)]))
 """
 

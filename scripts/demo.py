@@ -404,7 +404,10 @@ def main(argv: list[str] | None = None, say: Say = print) -> int:
         ok &= state == "success"
         runs.append(seconds)
         clock.step(f"DAG {dag_id}: {state} in {seconds:.1f} s")
-        reports[schema] = read_report(store, schema, run_id)
+        try:
+            reports[schema] = read_report(store, schema, run_id)
+        except sqlite3.OperationalError as exc:  # the run failed before the store was made
+            say(f"    no audit report for {schema!r}: {exc}")
 
     for schema, tables in reports.items():
         say("")
