@@ -224,6 +224,8 @@ class Run:
         for key in ("seq", "src", "tgt"):
             self.floors[key].append(seq[key])
         self.floors["par"].append(floor_parallel(self.src, self.tgt, self.dbname))
+        print(f"# {self.layout}: floor source {seq['src']:.2f} s + target {seq['tgt']:.2f} s, "
+              f"both at once {self.floors['par'][-1]:.2f} s", flush=True)  # fmt: skip
 
     def each_schema(self, step: str, make: Callable[[str], Any]) -> dict[str, Any]:
         """Run one operator per schema, one after another; wall time and sessions opened per schema."""
@@ -405,6 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "repeat": repeat,
         "layouts": {},
     }
+    path = Path(args.results)
     with ThreadPoolExecutor(2) as pool:
         started = [pool.submit(servers.start_server) for _ in range(2)]
         src, tgt = (job.result() for job in started)
@@ -422,14 +425,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if run.tables <= args.chain_max_tables:
                 run.chain()
             record["layouts"][layout] = run.result
+            record["load_end"] = measure.load_average()
+            scale_results.write(path, record)  # after each layout: a long run that dies keeps what it had
+            print(f"# {layout}: results written to {path}", flush=True)
     finally:
         src.stop()
         tgt.stop()
-    record["load_end"] = measure.load_average()
-
-    path = Path(args.results)
-    scale_results.write(path, record)
-    print(f"# results written to {path}")
     print("SUMMARY scale: " + scale_results.summary(record))
     return 0
 
