@@ -138,13 +138,17 @@ def copies(work: Path, tables: list[str], repeat: int) -> dict[str, float | int]
 WIRED = """
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 sys.path.insert(0, {scripts!r})
 spec = importlib.util.spec_from_file_location("demo_script", {demo!r})
 demo = importlib.util.module_from_spec(spec); sys.modules["demo_script"] = demo; spec.loader.exec_module(demo)
 work = Path({work!r})
-demo.configure(work)  # Airflow's settings before anything imports it
+demo.configure(work)  # Airflow's settings before anything imports it ...
+home = work.parent / (work.name + "-airflow")  # ... with a home that main()'s fresh start keeps
+os.environ["AIRFLOW_HOME"] = str(home)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = "sqlite:///" + str(home / "airflow.db")
 
 from migration_audit_provider import fingerprint, sql
 from migration_audit_provider.dialects import sqlite_functions
