@@ -48,15 +48,22 @@ class Cluster:
         try:
             cur = conn.cursor()
             cur.execute(sql, params)
-            rows = cur.fetchall() if cur.description else []
+            rows = [tuple(r) for r in cur.fetchall()] if cur.description else []
             conn.commit()
             return rows
         finally:
             conn.close()
 
+    @property
+    def ph(self) -> str:
+        """The driver's positional parameter marker."""
+        return "?" if self.kind == "sqlite" else "%s"
+
     def raw(self, schemas=()):
         if self.kind == "postgres":
             return self.info["server"].connect(self.info["dbname"], autocommit=False)
+        if self.kind == "vertica":  # through the emulator and the real vertica-python driver
+            return self.info["emulator"].connect(self.info["cluster"])
         import sqlite3
 
         conn = sqlite3.connect(self.info["main"])
@@ -67,7 +74,7 @@ class Cluster:
         return conn
 
     def create_schema(self, schema: str) -> None:
-        if self.kind == "postgres":
+        if self.kind in ("postgres", "vertica"):
             self.execute(f"CREATE SCHEMA {quote(schema)}")
         else:
             import sqlite3
@@ -82,8 +89,15 @@ class Cluster:
             self.insert_rows(schema, table, rows)
 
     def insert_rows(self, schema: str, table: str, rows: int, start: int = 0) -> None:
-        ph = "%s" if self.kind == "postgres" else "?"
+        ph = self.ph
         conn = self.raw([schema])
+        if self.kind == "vertica":  # the driver's executemany parses only plain names: load with COPY
+            data = "".join(f"{i}|row {i}\n" for i in range(start, start + rows))
+            try:
+                conn.cursor().copy(f"COPY {quote(schema)}.{quote(table)} (id, name) FROM STDIN", data)
+            finally:
+                conn.close()
+            return
         try:
             conn.cursor().executemany(
                 f"INSERT INTO {quote(schema)}.{quote(table)} (id, name) VALUES ({ph}, {ph})",
@@ -103,6 +117,12 @@ def quote(name: str) -> str:
 
 def _make_cluster(kind: str, role: str, monkeypatch, tmp_path, request) -> Cluster:
     conn_id = f"migration_{role}"
+    if kind == "vertica":
+        emulator = request.getfixturevalue("vertica_emulator")
+        cluster = f"{role}_{os.getpid()}_{next(_counter)}"
+        emulator.add_cluster(cluster)
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", emulator.conn_json(cluster))
+        return Cluster(conn_id, kind, emulator=emulator, cluster=cluster)
     if kind == "postgres":
         server = request.getfixturevalue("pg_server")
         dbname = f"{role}_{os.getpid()}_{next(_counter)}"
@@ -119,7 +139,7 @@ def _make_cluster(kind: str, role: str, monkeypatch, tmp_path, request) -> Clust
     return Cluster(conn_id, kind, folder=folder, main=main)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "vertica"])
 def kind(request):
     return request.param
 
@@ -142,7 +162,7 @@ def context():
 
 def audit_rows(target: Cluster, schema: str) -> dict[str, tuple]:
     """``{table: (status, src, tgt, export_success, update_ts)}`` read straight from the audit table."""
-    ph = "%s" if target.kind == "postgres" else "?"
+    ph = target.ph
     rows = target.execute(
         "SELECT table_name, export_status, src_row_count, tgt_row_count, export_success, update_ts "
         f"FROM migration.audit WHERE table_schema = {ph}",
@@ -153,7 +173,7 @@ def audit_rows(target: Cluster, schema: str) -> dict[str, tuple]:
 
 
 def history_rows(target: Cluster, schema: str) -> list[tuple]:
-    ph = "%s" if target.kind == "postgres" else "?"
+    ph = target.ph
     return target.execute(
         "SELECT table_name, event_type, old_status, new_status, src_row_count, tgt_row_count, run_id "
         f"FROM migration.audit_history WHERE table_schema = {ph} ORDER BY event_id",
@@ -167,6 +187,8 @@ def store_exists(target: Cluster) -> bool:
         return bool(
             target.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'migration'")
         )
+    if target.kind == "vertica":
+        return bool(target.execute("SELECT 1 FROM v_catalog.schemata WHERE schema_name = 'migration'"))
     path = target.info["folder"] / "migration.db"
     if not path.exists():
         return False

@@ -247,9 +247,11 @@ class AuditStore:
             sql(session, "record_transitions"), {**ids, **run, "now": now, "event_type": event_type}
         )
         if len(staged) > new_tables:
-            result.changed = _rowcount(session.execute(sql(session, "apply_status"), {**ids, **run, **times}))
+            result.changed = self.dialect.affected_rows(
+                session.execute(sql(session, "apply_status"), {**ids, **run, **times})
+            )
         if new_tables:
-            result.added = _rowcount(
+            result.added = self.dialect.affected_rows(
                 session.execute(sql(session, "insert_new_tables"), {**ids, **run, **times})
             )
         session.execute(sql(session, "clear_stage"), ids)
@@ -340,11 +342,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _rowcount(cursor: Any) -> int:
-    count = getattr(cursor, "rowcount", -1)
-    return int(count) if count is not None and count >= 0 else 0
 
 
 def _task_id(context: Mapping[str, Any]) -> str | None:

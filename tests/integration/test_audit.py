@@ -242,7 +242,7 @@ def test_same_count_other_content_is_a_mismatch_and_the_keys_are_recorded(source
     assert summary["by_status"] == {"mismatch": 2}
     rows = audit_rows(target, "m")
     assert rows["keyed"][:4] == ("mismatch", 50, 50, False)
-    ph = "%s" if target.kind == "postgres" else "?"
+    ph = target.ph
     details = target.execute(
         "SELECT table_name, detail FROM migration.audit_history "
         f"WHERE event_type = 'mismatch' AND run_id = {ph}",

@@ -30,6 +30,8 @@ PAIRS = {
     "pg-pg": ("postgres", "postgres", "pg_copy_stream"),
     "sqlite-sqlite": ("sqlite", "sqlite", "batched_insert"),
     "sqlite-pg": ("sqlite", "postgres", "batched_pg_copy"),
+    "vertica-vertica": ("vertica", "vertica", "copy_from_vertica"),
+    "pg-vertica": ("postgres", "vertica", "batched_vertica_copy"),
 }
 
 
@@ -58,6 +60,7 @@ def ddl(kind: str, names: list[str] = COLUMNS, extra: str = "") -> str:
     types = {
         "postgres": ["INTEGER", "TEXT", "NUMERIC(14,2)", "TIMESTAMP", "TEXT"],
         "sqlite": ["INTEGER", "TEXT", "NUMERIC", "TIMESTAMP", "TEXT"],
+        "vertica": ["INTEGER", "VARCHAR(200)", "NUMERIC(14,2)", "TIMESTAMP", "VARCHAR(200)"],
     }[kind]
     cols = [f"{quote(n)} {t}" for n, t in zip(names, types, strict=True)]
     return ", ".join(cols) + (f", {extra}" if extra else "")
@@ -75,18 +78,23 @@ def make_rows(n: int, seed: int = 0) -> list[tuple]:
 
 
 def load(cluster, schema: str, table: str, rows: list[tuple], names: list[str] = COLUMNS) -> None:
-    ph = "%s" if cluster.kind == "postgres" else "?"
+    ph = cluster.ph
     if cluster.kind == "sqlite":  # SQLite stores what it is given: numbers and ISO text
         rows = [
             (r[0], r[1], None if r[2] is None else float(r[2]), r[3].isoformat(sep=" "), r[4]) for r in rows
         ]
     conn = cluster.raw([schema])
+    sql = (
+        f"INSERT INTO {quote(schema)}.{quote(table)} ({', '.join(map(quote, names))}) "
+        f"VALUES ({', '.join([ph] * len(names))})"
+    )
     try:
-        conn.cursor().executemany(
-            f"INSERT INTO {quote(schema)}.{quote(table)} ({', '.join(map(quote, names))}) "
-            f"VALUES ({', '.join([ph] * len(names))})",
-            rows,
-        )
+        if cluster.kind == "vertica":  # the driver's executemany does not parse quoted names
+            cursor = conn.cursor()
+            for row in rows:
+                cursor.execute(sql, row)
+        else:
+            conn.cursor().executemany(sql, rows)
         conn.commit()
     finally:
         conn.close()
@@ -123,7 +131,7 @@ def expected(rows) -> list[tuple]:
 
 
 def copy_events(target, schema) -> list[tuple]:
-    ph = "%s" if target.kind == "postgres" else "?"
+    ph = target.ph
     return target.execute(
         "SELECT table_name, copy_method, rows_read, rows_written, error, run_id FROM migration.audit_history "
         f"WHERE table_schema = {ph} AND event_type = 'copy' ORDER BY event_id",
@@ -234,19 +242,32 @@ def test_a_copy_killed_halfway_leaves_the_target_as_it_was(pair, context, monkey
     strategy_class = type(
         strategy_for(MigrationAuditHook(source.conn_id), MigrationAuditHook(target.conn_id))
     )
-    original = strategy_class.read_chunks
     delivered = []
+    if hasattr(strategy_class, "read_chunks"):  # rows pass through the worker: die mid-stream
+        point, original = "read_chunks", strategy_class.read_chunks
 
-    def dies_after_the_first_chunk(self, job, *args):
-        chunks = original(self, job, *args)
-        delivered.append(next(chunks))
-        yield delivered[0]  # the target has taken the first chunk when the source dies
-        if how == "raise":
-            raise ConnectionResetError("source went away mid-copy")
-        job.source.conn.close()
-        yield from chunks
+        def dies(self, job, *args):
+            chunks = original(self, job, *args)
+            delivered.append(next(chunks))
+            yield delivered[0]  # the target has taken the first chunk when the source dies
+            if how == "raise":
+                raise ConnectionResetError("source went away mid-copy")
+            job.source.conn.close()
+            yield from chunks
 
-    monkeypatch.setattr(strategy_class, "read_chunks", dies_after_the_first_chunk)
+    else:  # a server-side copy (Vertica pulls from Vertica): die after the DELETE, before the COPY
+        point, original = "source_rows", strategy_class.source_rows
+
+        def dies(job):
+            delivered.append(job.table)  # the target's rows are deleted in the open transaction
+            if how == "raise":
+                raise ConnectionResetError("source went away mid-copy")
+            job.source.conn.close()
+            return original(job)
+
+        dies = staticmethod(dies)
+
+    monkeypatch.setattr(strategy_class, point, dies)
     with pytest.raises(CopyFailedError, match="big"):
         data_run("s", batch_size=100).execute(context)
 
@@ -256,7 +277,7 @@ def test_a_copy_killed_halfway_leaves_the_target_as_it_was(pair, context, monkey
     cause = "source went away mid-copy" if how == "raise" else "closed"
     assert cause in event[4] and event[3] is None
 
-    monkeypatch.setattr(strategy_class, "read_chunks", original)
+    monkeypatch.setattr(strategy_class, point, original if point == "read_chunks" else staticmethod(original))
     data_run("s", batch_size=100).execute({**context, "run_id": "retry"})
     assert content(target, "s", "big") == expected(rows)
 

@@ -36,7 +36,7 @@ def load(cluster, table: str, rows, schema: str = "fp"):
     if not _schema_ready(cluster, schema):
         cluster.create_schema(schema)
     cluster.execute(f'CREATE TABLE "{schema}"."{table}" ({COLUMNS})', schemas=[schema])
-    ph = ", ".join(["%s" if cluster.kind == "postgres" else "?"] * 6)
+    ph = ", ".join([cluster.ph] * 6)
     conn = cluster.raw([schema])
     conn.cursor().executemany(f'INSERT INTO "{schema}"."{table}" VALUES ({ph})', rows)
     conn.commit()

@@ -21,30 +21,34 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel, ParseError
 
-from migration_audit_provider.dialects import SqliteAuditDialect, VerticaAuditDialect
-from migration_audit_provider.dialects.base import Session
-from migration_audit_provider.exceptions import AuditInputError
-from migration_audit_provider.sql import load_statement
-from migration_audit_provider.transfers import CopyJob, strategy_for
-from migration_audit_provider.transfers.base import CopyCountMismatch
-from migration_audit_provider.transfers.generic import GenericCopyStrategy, InsertWriter, PostgresCopyWriter
-from migration_audit_provider.transfers.postgres import PostgresCopyStrategy
-from migration_audit_provider.transfers.table_copy import copy_table
-from migration_audit_provider.transfers.vertica import (
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from airflow.providers.sqlite.hooks.sqlite import SqliteHook
+from airflow.providers.vertica.hooks.vertica import VerticaHook
+
+from migration_audit_provider.dialects.postgres import PostgresAuditDialect, PostgresCopyStrategy
+from migration_audit_provider.dialects.session import Session
+from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
+from migration_audit_provider.dialects.vertica import (
     RowStream,
+    VerticaAuditDialect,
     VerticaCopyError,
-    VerticaStdinWriter,
     VerticaToVerticaStrategy,
     copy_record,
     scrub,
     string_literal,
 )
+from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.sql import load_statement
+from migration_audit_provider.transfers import CopyJob, strategy_for
+from migration_audit_provider.transfers.base import CopyCountMismatch
+from migration_audit_provider.transfers.generic import GenericCopyStrategy
+from migration_audit_provider.transfers.table_copy import copy_table
 
 PASSWORD = "pa'ss|Wörd\\-SECRET-9f1c"
 SCHEMA = 'Sales "EU" 2024'
 TABLE = "Mixed Case;t"
 COLUMNS = ["Order ID", 'say "hi"', "amount"]
-VERTICA = VerticaAuditDialect(hook=None)
+VERTICA = VerticaAuditDialect(VerticaHook())  # a hook object only: nothing connects
 
 
 # -- a strict grammar for what sqlglot's Vertica plugin cannot parse ----------------------------------
@@ -447,14 +451,14 @@ def sqlite_source(rows) -> Session:
     conn = sqlite3.connect(":memory:")
     conn.execute(f'CREATE TABLE "main".{q(TABLE)} ({", ".join(map(q, SOURCE_COLUMNS))})')
     conn.executemany(f'INSERT INTO "main".{q(TABLE)} VALUES (?, ?, ?, ?, ?)', [stored(r) for r in rows])
-    return Session(SqliteAuditDialect(hook=None), conn)
+    return Session(SqliteAuditDialect(SqliteHook()), conn)
 
 
 def test_rows_into_vertica_use_copy_from_stdin_no_commit_in_one_transaction():
     target = FakeConnection()
     job = CopyJob("main", TABLE, SOURCE_COLUMNS, sqlite_source(ROWS), Session(VERTICA, target), batch_size=2)
 
-    outcome = GenericCopyStrategy(target_dialect="vertica").copy(job)
+    outcome = GenericCopyStrategy(None, Named(VERTICA)).copy(job)
 
     assert (outcome.rows_read, outcome.rows_written, outcome.method) == (5, 5, "batched_vertica_copy")
     kinds = [(e[0], without_comments(e[1]).split()[0] if len(e) > 1 else "") for e in target.events]
@@ -472,30 +476,38 @@ def test_rows_into_vertica_fail_when_vertica_accepts_fewer_rows():
     target.accepted = 4
     job = CopyJob("main", TABLE, SOURCE_COLUMNS, sqlite_source(ROWS), Session(VERTICA, target))
     with pytest.raises(CopyCountMismatch, match="read 5 rows"):
-        GenericCopyStrategy(target_dialect="vertica").copy(job)
+        GenericCopyStrategy(None, Named(VERTICA)).copy(job)
 
 
 # -- the registry ----------------------------------------------------------------------------------
 class Named:
-    def __init__(self, name: str) -> None:
-        self.dialect = type("D", (), {"name": name})()
+    """An endpoint as the strategy choice sees it: only its database object."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+
+
+DIALECTS = {
+    "vertica": VERTICA,
+    "postgres": PostgresAuditDialect(PostgresHook()),
+    "sqlite": SqliteAuditDialect(SqliteHook()),
+}
 
 
 @pytest.mark.parametrize(
-    "pair, strategy, writer",
+    "pair, strategy, method",
     [
-        (("vertica", "vertica"), VerticaToVerticaStrategy, None),
-        (("postgres", "postgres"), PostgresCopyStrategy, None),
-        (("sqlite", "vertica"), GenericCopyStrategy, VerticaStdinWriter),
-        (("postgres", "vertica"), GenericCopyStrategy, VerticaStdinWriter),
-        (("vertica", "postgres"), GenericCopyStrategy, PostgresCopyWriter),
-        (("sqlite", "postgres"), GenericCopyStrategy, PostgresCopyWriter),
-        (("postgres", "sqlite"), GenericCopyStrategy, InsertWriter),
-        (("vertica", "sqlite"), GenericCopyStrategy, InsertWriter),
+        (("vertica", "vertica"), VerticaToVerticaStrategy, "copy_from_vertica"),
+        (("postgres", "postgres"), PostgresCopyStrategy, "pg_copy_stream"),
+        (("sqlite", "vertica"), GenericCopyStrategy, "batched_vertica_copy"),
+        (("postgres", "vertica"), GenericCopyStrategy, "batched_vertica_copy"),
+        (("vertica", "postgres"), GenericCopyStrategy, "batched_pg_copy"),
+        (("sqlite", "postgres"), GenericCopyStrategy, "batched_pg_copy"),
+        (("postgres", "sqlite"), GenericCopyStrategy, "batched_insert"),
+        (("vertica", "sqlite"), GenericCopyStrategy, "batched_insert"),
     ],
 )
-def test_the_pair_of_dialects_picks_the_strategy(pair, strategy, writer):
-    chosen = strategy_for(Named(pair[0]), Named(pair[1]))
+def test_the_pair_of_databases_picks_the_strategy(pair, strategy, method):
+    chosen = strategy_for(Named(DIALECTS[pair[0]]), Named(DIALECTS[pair[1]]))
     assert type(chosen) is strategy
-    if writer is not None:
-        assert type(chosen.writer) is writer
+    assert getattr(chosen, "method_name", chosen.method) == method

@@ -117,6 +117,11 @@ class AuditDialect(Dialect):
         """
         raise NotImplementedError
 
+    def affected_rows(self, cursor: Any) -> int:
+        """Rows the cursor's last ``INSERT``/``UPDATE``/``DELETE`` touched (0 if it cannot say)."""
+        count = getattr(cursor, "rowcount", -1)
+        return int(count) if count is not None and count >= 0 else 0
+
     def create_schema(self, session: Session, schema: str) -> None:
         session.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
 

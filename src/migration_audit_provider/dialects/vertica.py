@@ -89,10 +89,36 @@ class VerticaAuditDialect(AuditDialect):
     def begin(self, conn: Any, schemas: Sequence[str], *, write: bool) -> None:
         conn.autocommit = False
 
+    def affected_rows(self, cursor: Any) -> int:
+        """Vertica answers DML with one row, ``OUTPUT``, holding the rows touched."""
+        row = cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
     def lock_schema(self, session: Session, store_schema: str, schema: str) -> None:
         # No advisory locks: an exclusive lock on the audit table serialises writers (readers are not
         # blocked) until the transaction commits. The table exists: the store is created first.
         session.execute(f"LOCK TABLE {self.qualified(store_schema, 'audit')} IN EXCLUSIVE MODE")
+
+    def bulk_insert(
+        self,
+        session: Session,
+        insert_sql: str,
+        table_sql: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
+        """``COPY … FROM STDIN … NO COMMIT`` in the open transaction (vertica-python's own
+        ``executemany`` accepts only a one-line ``INSERT … VALUES`` and would load row by row)."""
+        if not rows:
+            return
+        names = ", ".join(self.quote(column) for column in columns)
+        sql = _without_comments(session.statement("copy/copy_from_stdin", target=table_sql, columns=names))
+        session.cursor.copy(sql, RowStream([rows]), buffer_size=STREAM_BUFFER_BYTES)
+        loaded = session.fetchall(_without_comments(session.statement("copy/rows_loaded")))
+        if not loaded or loaded[0][0] is None or int(loaded[0][0]) != len(rows):
+            raise AuditError(
+                f"Vertica took {loaded[0][0] if loaded else None} of {len(rows)} rows into {table_sql}"
+            )
 
     def write_batches(self, job: CopyJob, batches: Iterable[Batch]) -> int:
         """``COPY ... FROM STDIN ... NO COMMIT``, the stream produced batch by batch while
@@ -111,6 +137,10 @@ class VerticaAuditDialect(AuditDialect):
             if isinstance(source.dialect, VerticaAuditDialect)
             else None
         )
+
+
+def _without_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--")).strip()
 
 
 def rows_loaded(job: CopyJob) -> int:

@@ -1,0 +1,66 @@
+"""One refresh of one schema: its audit rows read once (under the lock), one connection per cluster.
+
+Measured on a real PostgreSQL server: connections are counted where psycopg opens them, statements
+where the session sends them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import _make_cluster
+from psycopg.connection import Connection as PgConnection
+
+from migration_audit_provider.dialects.session import Session
+from migration_audit_provider.operators.audit import InitAuditOperator, RefreshAuditOperator
+from migration_audit_provider.records import column_list
+from migration_audit_provider.store import INPUT_COLUMNS
+
+
+@pytest.fixture
+def pg_pair(monkeypatch, tmp_path, request):
+    source = _make_cluster("postgres", "source", monkeypatch, tmp_path, request)
+    target = _make_cluster("postgres", "target", monkeypatch, tmp_path, request)
+    for cluster in (source, target):
+        cluster.create_schema("sales")
+        for i in range(5):
+            cluster.create_table("sales", f"t{i}", 3 if cluster is source or i else 0)
+    return source, target
+
+
+def spy(monkeypatch):
+    connects: list[str] = []
+    statements: list[str] = []
+    original_connect = PgConnection.connect.__func__
+    original_execute = Session.execute
+
+    def connect(cls, *args, **kwargs):
+        connects.append(kwargs.get("dbname") or kwargs.get("conninfo", ""))
+        return original_connect(cls, *args, **kwargs)
+
+    def execute(self, sql, params=None):
+        statements.append(sql)
+        return original_execute(self, sql, params)
+
+    monkeypatch.setattr(PgConnection, "connect", classmethod(connect))
+    monkeypatch.setattr(Session, "execute", execute)
+    return connects, statements
+
+
+@pytest.mark.parametrize("fingerprint", ["off", "all"])
+def test_one_refresh_reads_the_audit_once_and_opens_each_connection_once(
+    pg_pair, context, monkeypatch, fingerprint
+):
+    source, target = pg_pair
+    InitAuditOperator(task_id="init", schema="sales").execute(context)
+    connects, statements = spy(monkeypatch)
+
+    summary = RefreshAuditOperator(task_id="refresh", schema="sales", fingerprint=fingerprint).execute(context)
+
+    assert summary["by_status"] == {"complete": 4, "reject": 1}
+    assert sorted(connects) == sorted([source.info["dbname"], target.info["dbname"]]), connects
+    audit = 'FROM "migration"."audit"\nWHERE table_schema = :schema'
+    row_reads = [i for i, s in enumerate(statements) if audit in s and "GROUP BY" not in s]
+    assert len(row_reads) == 1, [statements[i] for i in row_reads]  # the summary's GROUP BY aside
+    assert column_list(INPUT_COLUMNS) in statements[row_reads[0]]
+    locks = [i for i, s in enumerate(statements) if "pg_advisory_xact_lock" in s]
+    assert len(locks) == 2 and locks[1] < row_reads[0]  # store creation's, then the schema's: read under it
