@@ -47,10 +47,11 @@ from typing import Any
 import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
 import measure
 import report
+from internals import NoHook, Session, begin
 from measure import median, stopwatch
 from report import fmt_seconds, print_table
 
-from migration_audit_provider.dialects.base import AuditDialect, Session
+from migration_audit_provider.dialects.base import AuditDialect
 from migration_audit_provider.dialects.postgres import PostgresAuditDialect
 from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
 
@@ -76,7 +77,7 @@ class PgSide:
     def __init__(self, server: Any, dbname: str) -> None:
         self.server = server
         self.dbname = dbname
-        self.dialect = PostgresAuditDialect(_NoHook())
+        self.dialect = PostgresAuditDialect(NoHook())
 
     def create(self, n: int, seed: int) -> list[int]:
         self.server.create_database(self.dbname)
@@ -112,7 +113,7 @@ class SqliteSide:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.main = folder / "main.db"
-        self.dialect = SqliteAuditDialect(_NoHook())
+        self.dialect = SqliteAuditDialect(NoHook())
 
     def create(self, n: int, seed: int) -> list[int]:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -129,16 +130,11 @@ class SqliteSide:
 
     def connect(self):
         conn = sqlite3.connect(self.main, check_same_thread=False)
-        self.dialect.prepare(conn, [SCHEMA], write=False)
+        begin(self.dialect, conn, [SCHEMA], write=False)
         return conn
 
     def session(self, conn) -> Session:
         return Session(self.dialect, conn)
-
-
-class _NoHook:
-    def get_conn(self):  # the benchmark opens its own connections
-        raise AssertionError("not used")
 
 
 # -- the methods ----------------------------------------------------------------------------------------

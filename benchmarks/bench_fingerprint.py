@@ -40,11 +40,11 @@ import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow hom
 import measure
 import report
 import seeding
+from internals import NoHook, Session, begin
 from measure import median
 from report import fmt_seconds, print_table
 from seeding import SCHEMA, qualified, quote
 
-from migration_audit_provider.dialects.base import Session
 from migration_audit_provider.dialects.postgres import PostgresAuditDialect
 from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
 from migration_audit_provider.fingerprint import compare_table, fingerprint, row_expression, table_shape
@@ -52,11 +52,6 @@ from migration_audit_provider.fingerprint import compare_table, fingerprint, row
 TABLE = "t"
 GOAL = 3.0
 """Goal: a fingerprint within 3x the time of ``COUNT(*)`` on the same table."""
-
-
-class _NoHook:
-    def get_conn(self):  # the benchmark opens its own connections
-        raise AssertionError("not used")
 
 
 def timed(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -123,7 +118,7 @@ class Tally:
 # -- PostgreSQL ------------------------------------------------------------------------------------------
 def pg_session(server, db: str) -> Session:
     conn = server.connect(db, autocommit=False)
-    return Session(PostgresAuditDialect(_NoHook()), conn)
+    return Session(PostgresAuditDialect(NoHook()), conn)
 
 
 def pg_plan(session: Session, sql: str) -> str:
@@ -271,19 +266,23 @@ def bench_postgres(server, rows: int, keys: Sequence[int], repeat: int) -> dict[
 
 
 def _fingerprint_sql(session: Session, shape) -> str:
-    from migration_audit_provider.fingerprint import _Range, _render
+    try:
+        from migration_audit_provider.fingerprint import KeyRange, render
+    except ImportError:  # the layout before the redesign (a31438b)
+        from migration_audit_provider.fingerprint import _Range as KeyRange
+        from migration_audit_provider.fingerprint import _render as render
 
-    where, _params = _Range().where(session, shape.key)
-    return _render(
+    where, _params = KeyRange().where(session, shape.key)
+    return render(
         session, "fingerprint/table", row=row_expression(session, shape), table=qualified(TABLE), where=where
     )
 
 
 # -- SQLite ----------------------------------------------------------------------------------------------
 def sqlite_session(folder: Path) -> Session:
-    dialect = SqliteAuditDialect(_NoHook())
+    dialect = SqliteAuditDialect(NoHook())
     conn = sqlite3.connect(folder / "main.db")
-    dialect.prepare(conn, [SCHEMA], write=False)
+    begin(dialect, conn, [SCHEMA], write=False)
     return Session(dialect, conn)
 
 

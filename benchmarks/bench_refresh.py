@@ -12,8 +12,9 @@ apart:
   load every fresh count into it (PostgreSQL ``COPY``, SQLite ``executemany``: the fastest loader
   each database has), then the four statements, verbatim (``sysdate()`` -> ``LOCALTIMESTAMP`` /
   ``CURRENT_TIMESTAMP``; SQLite also needs ``AS`` in ``UPDATE migration.audit AS a``);
-* provider: ``AuditStore.sync`` per schema, one transaction per schema as ``RefreshAuditOperator``
-  does: lock, read the schema's stored inputs, diff in Python, stage the changed rows
+* provider: ``AuditStore.sync`` (``AuditStore.refresh`` since the redesign, which also writes the run
+  log and reads the summary; see ``internals.status_pass``) per schema, one transaction per schema as
+  ``RefreshAuditOperator`` does: lock, read the schema's stored inputs, diff in Python, stage the changed rows
   (``bulk_insert``: ``COPY`` / ``executemany``), then ``decide_status.sql`` and the statements after
   it. Its staging is the ``bulk_insert``; the read and the diff are its comparison, as the seed's
   first statement is the seed's.
@@ -54,10 +55,10 @@ from typing import Any
 import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
 import measure
 import report
+from internals import NoHook, Session, audit_store, begin, status_pass
 from measure import median, stopwatch
 from report import fmt_int, fmt_mb, fmt_ratio, fmt_seconds, print_table
 
-from migration_audit_provider.dialects.base import Session
 from migration_audit_provider.dialects.postgres import PostgresAuditDialect
 from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
 from migration_audit_provider.store import COUNT_METHOD, AuditStore, Observation
@@ -251,17 +252,9 @@ def run_provider(store: AuditStore, conn: Any, observations: dict[str, list[Obse
     updated = 0
     with stopwatch() as elapsed, timer.attach(session):
         for schema, obs in observations.items():
-            result = store.sync(
-                session,
-                schema,
-                obs,
-                source_complete=True,
-                context={"run_id": "bench_refresh"},
-                event_type="refresh",
-                src_counted_at=COUNT_TIME,
-                tgt_counted_at=COUNT_TIME,
+            updated += status_pass(
+                store, session, schema, obs, context={"run_id": "bench_refresh"}, counted_at=COUNT_TIME
             )
-            updated += result.changed + result.added
             with stopwatch() as commit:
                 conn.commit()
                 if begin:
@@ -280,7 +273,7 @@ class PostgresBackend:
         self.dbs = {side: f"{prefix}_{side}" for side in sides}
         for db in self.dbs.values():
             server.create_database(db)
-        self.store = AuditStore(PostgresAuditDialect(_NoHook()), STORE)
+        self.store = audit_store(PostgresAuditDialect(NoHook()), STORE)
         self.conn = {side: server.connect(db, autocommit=False) for side, db in self.dbs.items()}
         self.watch = {side: server.connect(db, autocommit=True) for side, db in self.dbs.items()}
         for side, conn in self.conn.items():
@@ -372,7 +365,7 @@ class SqliteBackend:
     def __init__(self, data: Dataset, folder: Path, sides: tuple[str, ...]) -> None:
         self.data = data
         self.sides = sides
-        self.store = AuditStore(SqliteAuditDialect(_NoHook()), STORE)
+        self.store = audit_store(SqliteAuditDialect(NoHook()), STORE)
         self.main = {}
         for side in sides:
             (folder / side).mkdir(parents=True)
@@ -389,7 +382,7 @@ class SqliteBackend:
 
     def open(self, side: str) -> sqlite3.Connection:
         conn = sqlite3.connect(self.main[side])
-        self.store.dialect.prepare(conn, [STORE], write=True)  # attach, BEGIN IMMEDIATE
+        begin(self.store.dialect, conn, [STORE], write=True)  # attach, BEGIN IMMEDIATE
         return conn
 
     def reset(self) -> None:
@@ -458,11 +451,6 @@ class SqliteBackend:
 
     def close(self) -> None:
         pass
-
-
-class _NoHook:
-    def get_conn(self):  # the benchmark opens its own connections
-        raise AssertionError("not used")
 
 
 # -- the run ----------------------------------------------------------------------------------------------
