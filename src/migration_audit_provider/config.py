@@ -24,10 +24,10 @@ from typing import Any
 from migration_audit_provider.constants import (
     DAG_ID_PREFIX,
     DEFAULT_FINGERPRINT_MODE,
+    DEFAULT_ON_INCOMPLETE,
     DEFAULT_SOURCE_CONN_ID,
     DEFAULT_STORE_SCHEMA,
     DEFAULT_TARGET_CONN_ID,
-    DEFAULT_ON_INCOMPLETE,
     FINGERPRINT_MODES,
     ON_INCOMPLETE,
 )

@@ -119,8 +119,11 @@ def table_shape(source: Session, target: Session, schema: str, table: str) -> Ta
 
 
 def row_expression(session: Session, shape: TableShape) -> str:
-    """The canonical text of a row, as SQL for ``session``'s dialect."""
+    """The canonical text of a row, as SQL for ``session``'s database (or that database's own form)."""
     dialect = session.dialect
+    own = dialect.fingerprint_row(session, shape)
+    if own is not None:
+        return own
     parts = []
     for column in shape.columns:
         value = session.statement(f"fingerprint/canon_{shape.classes[column]}").strip()

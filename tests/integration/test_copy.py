@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from conftest import _make_cluster, audit_rows, quote
 
+from migration_audit_provider.dialects import postgres as pg_transfer
 from migration_audit_provider.exceptions import AuditInputError, CopyFailedError
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.operators.audit import (
@@ -23,12 +24,11 @@ from migration_audit_provider.operators.audit import (
     RefreshAuditOperator,
 )
 from migration_audit_provider.operators.copy import DataRunOperator, RejectRerunOperator
-from migration_audit_provider.dialects import postgres as pg_transfer
 from migration_audit_provider.transfers import strategy_for, table_copy
 
 PAIRS = {
     "pg-pg": ("postgres", "postgres", "pg_copy_stream"),
-    "sqlite-sqlite": ("sqlite", "sqlite", "batched_insert"),
+    "sqlite-sqlite": ("sqlite", "sqlite", "sqlite_attach"),
     "sqlite-pg": ("sqlite", "postgres", "batched_pg_copy"),
     "vertica-vertica": ("vertica", "vertica", "copy_from_vertica"),
     "pg-vertica": ("postgres", "vertica", "batched_vertica_copy"),
@@ -84,17 +84,18 @@ def load(cluster, schema: str, table: str, rows: list[tuple], names: list[str] =
             (r[0], r[1], None if r[2] is None else float(r[2]), r[3].isoformat(sep=" "), r[4]) for r in rows
         ]
     conn = cluster.raw([schema])
+    if cluster.kind == "vertica":
+        # Arranging only: rows go straight into the PostgreSQL database behind the emulated cluster
+        # (its names folded to lower case, as the emulator keeps them), not one INSERT at a time.
+        conn.close()
+        conn = cluster.info["emulator"].pg_connect(cluster.info["cluster"], autocommit=False)
+        schema, table, names = schema.lower(), table.lower(), [n.lower() for n in names]
     sql = (
         f"INSERT INTO {quote(schema)}.{quote(table)} ({', '.join(map(quote, names))}) "
         f"VALUES ({', '.join([ph] * len(names))})"
     )
     try:
-        if cluster.kind == "vertica":  # the driver's executemany does not parse quoted names
-            cursor = conn.cursor()
-            for row in rows:
-                cursor.execute(sql, row)
-        else:
-            conn.cursor().executemany(sql, rows)
+        conn.cursor().executemany(sql, rows)
         conn.commit()
     finally:
         conn.close()
@@ -255,15 +256,16 @@ def test_a_copy_killed_halfway_leaves_the_target_as_it_was(pair, context, monkey
             job.source.conn.close()
             yield from chunks
 
-    else:  # a server-side copy (Vertica pulls from Vertica): die after the DELETE, before the COPY
+    else:  # a copy the target runs itself (Vertica from Vertica, SQLite from an attached file):
+        # die after the DELETE, before the rows are loaded
         point, original = "source_rows", strategy_class.source_rows
 
-        def dies(job):
+        def dies(job, *args):
             delivered.append(job.table)  # the target's rows are deleted in the open transaction
             if how == "raise":
                 raise ConnectionResetError("source went away mid-copy")
-            job.source.conn.close()
-            return original(job)
+            job.target.conn.close()  # the worker's connection to the target is gone
+            return original(job, *args)
 
         dies = staticmethod(dies)
 

@@ -141,8 +141,8 @@ def test_without_a_key_the_mismatch_is_reported_only(pair):
 
 
 def test_vertica_fingerprint_sql_parses():
-    from migration_audit_provider.dialects.vertica import VerticaAuditDialect
     from migration_audit_provider.dialects.session import Session
+    from migration_audit_provider.dialects.vertica import VerticaAuditDialect
 
     dialect = VerticaAuditDialect.__new__(VerticaAuditDialect)
     session = Session.__new__(Session)

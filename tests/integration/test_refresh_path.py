@@ -54,7 +54,8 @@ def test_one_refresh_reads_the_audit_once_and_opens_each_connection_once(
     InitAuditOperator(task_id="init", schema="sales").execute(context)
     connects, statements = spy(monkeypatch)
 
-    summary = RefreshAuditOperator(task_id="refresh", schema="sales", fingerprint=fingerprint).execute(context)
+    refresh = RefreshAuditOperator(task_id="refresh", schema="sales", fingerprint=fingerprint)
+    summary = refresh.execute(context)
 
     assert summary["by_status"] == {"complete": 4, "reject": 1}
     assert sorted(connects) == sorted([source.info["dbname"], target.info["dbname"]]), connects

@@ -152,7 +152,9 @@ def test_long_and_reserved_names(source, target, context):
     source.create_schema(schema)
     target.create_schema(schema)
     limit = 63 if source.kind == "postgres" else 128
-    longest = "x" * limit
+    # The Vertica emulator keeps its catalog in PostgreSQL, whose names end at 63 bytes (docs/vertica.md);
+    # the provider's own 128-byte limit for Vertica is what the refusal below checks.
+    longest = "x" * (63 if source.kind == "vertica" else limit)
     for table in ("order", "from", longest):
         source.create_table(schema, table, 1)
         target.create_table(schema, table, 1)

@@ -24,9 +24,9 @@ from conftest import _make_cluster, quote
 from sqlglot.errors import ErrorLevel
 
 from migration_audit_provider.dialects import sqlite_functions
+from migration_audit_provider.dialects.sqlite import SqliteAttachCopyStrategy
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.sql import load_statement
-from migration_audit_provider.transfers.sqlite import SqliteAttachCopyStrategy
 from migration_audit_provider.transfers.table_copy import COPIED, FAILED, copy_table
 
 
@@ -257,7 +257,7 @@ def both_ways(session, sql_new: str, sql_ref: str, shape, table: str, **slots):
 
 
 def fast_sql(name: str) -> str:
-    return load_statement(f"fingerprint/{name}_fast", "sqlite")
+    return load_statement(f"fingerprint/{name}", "sqlite")
 
 
 def test_fingerprint_equals_the_per_value_functions_on_every_column_class(source):
@@ -435,13 +435,13 @@ def test_copy_fails_and_rolls_back_when_the_target_takes_fewer_rows(source, targ
         ),
         ("copy/detach_source", {"alias": '"ma_copy_source"'}),
         ("copy/attached_files", {}),
-        ("fingerprint/table_fast", {"row": '\'nt\', "a", "b"', "table": '"s"."t"', "where": "1 = 1"}),
+        ("fingerprint/table", {"row": '\'nt\', "a", "b"', "table": '"s"."t"', "where": "1 = 1"}),
         (
-            "fingerprint/segments_fast",
+            "fingerprint/segments",
             {"segment": "0", "row": "'t', \"a\"", "table": '"s"."t"', "where": "1 = 1"},
         ),
         (
-            "fingerprint/row_hashes_fast",
+            "fingerprint/row_hashes",
             {"key": '"a"', "row": "'t', \"a\"", "table": '"s"."t"', "where": "1 = 1"},
         ),
     ],

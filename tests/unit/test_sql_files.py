@@ -11,11 +11,11 @@ import string
 
 import pytest
 import sqlglot
+from sql_catalog import statement_names
 from sqlglot.errors import ErrorLevel, ParseError
 
 from migration_audit_provider.dialects.base import NAMED_PARAM
 from migration_audit_provider.sql import load_statement, split_statements
-from sql_catalog import statement_names
 
 IDENTIFIERS = {
     "schema": '"migration"',

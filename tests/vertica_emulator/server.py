@@ -40,6 +40,8 @@ from vertica_emulator.translate import UnknownFunction, Unsupported, translate
 DB_PREFIX = "vertica_"
 TEMPLATE_DB = "vertica__template"
 USER = "dbadmin"
+CATALOG_LOCK_KEY = 5433_0001
+"""The advisory lock that stands for Vertica's global catalog lock, held by each DDL statement."""
 PASSWORD = "vertica-Emul-5e2b7d"  # a unique string, like pg_server's, so leaks can be searched for
 SERVER_VERSION = "v24.1.0-0"
 
@@ -440,8 +442,11 @@ class Session:
         t = translate(sql, self.accepted_rows)
         if t.kind == "ddl":
             # Vertica commits DDL, and the transaction it was issued in; a DDL error rolls it all back.
+            # DDL holds Vertica's global catalog lock, so concurrent DDL (two CREATE ... IF NOT EXISTS
+            # of one table) runs one at a time: the second sees the table and does nothing.
             self.begin()
             try:
+                self.exec_raw(f"SELECT pg_advisory_xact_lock({CATALOG_LOCK_KEY})")
                 self.exec_raw(t.sql)
                 self._catalog_effects(t)
             except PgError:

@@ -216,6 +216,11 @@ class AuditDialect(Dialect):
     def prepare_fingerprint(self, session: Session) -> None:
         """Give the session what the fingerprint SQL needs (default: the database has it all)."""
 
+    def fingerprint_row(self, session: Session, shape: Any) -> str | None:
+        """This database's own ``{row}`` for the fingerprint statements, or ``None`` for the portable
+        canonical row expression (``fingerprint.row_expression``)."""
+        return None
+
 
 def plain_value(value: Any) -> Any:
     """A value every DB-API driver binds: decimals, UUIDs and times from other databases as text."""

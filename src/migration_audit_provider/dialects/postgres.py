@@ -138,7 +138,7 @@ class PostgresAuditDialect(AuditDialect):
 
 
 class PostgresCopyStrategy(CopyStrategy):
-    """PostgreSQL → PostgreSQL: the source's ``COPY TO STDOUT`` streamed into the target's ``COPY FROM STDIN``.
+    """PostgreSQL → PostgreSQL: the source's ``COPY TO STDOUT`` piped into the target's ``COPY FROM STDIN``.
 
     No row is parsed in Python: the text COPY format passes through in blocks of about
     :data:`BLOCK_BYTES` (fewer calls into libpq; ~20% faster than writing each row's block). Memory

@@ -6,22 +6,27 @@ attaches at most ten databases per connection). Writers take the database lock u
 (``BEGIN IMMEDIATE``), which serialises them just as the other databases' locks do; one writer per
 file at a time also means copies into SQLite run one after another.
 
-SQLite lacks ``MD5`` and ``TO_CHAR``: :func:`register_functions` gives each fingerprinting session
-the functions ``include/sql/sqlite/fingerprint/`` calls.
+SQLite lacks ``MD5`` and ``TO_CHAR``: ``sqlite_functions.register`` gives each fingerprinting session
+the functions ``include/sql/sqlite/fingerprint/`` calls, one Python call per row.
+
+SQLite → SQLite on one machine: the target attaches the source's file and copies with one statement
+(:class:`SqliteAttachCopyStrategy`).
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import sqlite3
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from migration_audit_provider.dialects import sqlite_functions
 from migration_audit_provider.dialects.base import AuditDialect
 from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.transfers.base import CopyJob, CopyOutcome, CopyStrategy, check_counts
+from migration_audit_provider.transfers.generic import GenericCopyStrategy
 
 if TYPE_CHECKING:
     from migration_audit_provider.dialects.session import Session
@@ -82,80 +87,126 @@ class SqliteAuditDialect(AuditDialect):
         return {k: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for k, v in params.items()}
 
     def prepare_fingerprint(self, session: Session) -> None:
-        register_functions(session.conn)
+        sqlite_functions.register(session.conn)
+
+    def fingerprint_row(self, session: Session, shape: Any) -> str:
+        """The fingerprint statements' ``{row}``: a spec and the row's values, one Python call per row."""
+        return sqlite_functions.row_arguments(session, shape)
+
+    def server_copy(self, source: Any, target: Any) -> CopyStrategy | None:
+        same_engine = isinstance(source.dialect, SqliteAuditDialect)
+        return SqliteAttachCopyStrategy(source, target) if same_engine else None
 
 
-# -- the functions SQLite's fingerprint SQL calls ----------------------------------------------------
-class _Fingerprint:
-    """SQLite aggregate: the same ``count:sum1:sum2:sum3:sum4`` as the other dialects compute in SQL."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.sums = [0, 0, 0, 0]
-
-    def step(self, row: str | None) -> None:
-        digest = hashlib.md5((row or "").encode("utf-8")).hexdigest()  # noqa: S324 - not for security
-        self.count += 1
-        for i in range(4):
-            self.sums[i] += int(digest[8 * i : 8 * i + 8], 16)
-
-    def finalize(self) -> str:
-        return ":".join(str(v) for v in (self.count, *self.sums))
+# -- SQLite -> SQLite: ATTACH + INSERT ... SELECT ---------------------------------------------------
+SOURCE_ALIAS = "ma_copy_source"
+"""Name under which the source's file is attached on the target connection (suffixed if taken)."""
 
 
-def _md5(text: str | None) -> str | None:
-    return None if text is None else hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324
+class SqliteAttachCopyStrategy(CopyStrategy):
+    """``ATTACH`` the source schema's file on the target, ``DELETE`` + ``INSERT ... SELECT``, commit,
+    ``DETACH``. One copy at a time per target file (SQLite has one writer).
+
+    The row-by-row path reads every row into Python, converts every value and writes it back with
+    ``executemany``. When both sides are SQLite files this process can open, the target's connection can
+    read the source file itself: ``ATTACH`` it, then ``INSERT ... SELECT`` — no value passes through
+    Python (255,000 rows: 0.5 s instead of 2.9 s, see ``benchmarks/RESULTS-demo.md``).
+
+    Same guarantees as the other strategies:
+
+    * **Atomic replace.** ``DELETE`` of the target's rows, the source count and the ``INSERT ... SELECT``
+      run in the target's one write transaction (``BEGIN IMMEDIATE``, opened by the session). Readers
+      see the old rows until the commit; any error rolls it all back and the old rows stay.
+    * **Rows counted.** Rows read are the source table's ``COUNT(*)`` taken in that same transaction:
+      SQLite holds its read lock on the attached file from the first read to the end of the
+      transaction, so the count and the insert see the same rows. Rows written are the insert's
+      ``rowcount``; :func:`~.base.check_counts` refuses the copy when they differ.
+
+    ``DETACH`` is refused while a transaction has read the attached file, so this strategy ends the
+    transaction itself — it commits after the counts agree (as the Vertica strategy does) or rolls back
+    on error — and then detaches. The caller's commit that follows has nothing left to do.
+
+    A source schema that is not a database file here (in memory, a temporary database, the very file the
+    target writes to) is copied by the row-by-row path instead.
+    """
+
+    method: ClassVar[str] = "sqlite_attach"
+    max_parallel: int | None = 1
+
+    def copy(self, job: CopyJob) -> CopyOutcome:
+        path = source_file(job.source, job.schema)
+        if path is None or _same_file(path, source_file(job.target, job.schema)):
+            return self.fallback(job)
+        target = job.target
+        alias = free_alias(target)
+        attach = job.statement(target, "attach_source", alias=job.target_dialect.quote(alias))
+        target.execute(attach, {"path": path})
+        try:
+            outcome = self._replace(job, alias)
+            target.commit()
+        except BaseException:
+            target.rollback()
+            raise
+        finally:
+            detach(job, alias)
+        return outcome
+
+    def _replace(self, job: CopyJob, alias: str) -> CopyOutcome:
+        target = job.target
+        source = job.target_dialect.qualified(alias, job.table)
+        target.execute(job.statement(target, "clear_target", target=job.target_table()))
+        rows_read = self.source_rows(job, source)
+        cursor = target.execute(
+            job.statement(
+                target,
+                "copy_attached",
+                target=job.target_table(),
+                columns=job.target_columns(),
+                source=source,
+            )
+        )
+        rows_written = int(cursor.rowcount)
+        check_counts(job, rows_read, rows_written)
+        return CopyOutcome(rows_read, rows_written, self.method)
+
+    @staticmethod
+    def source_rows(job: CopyJob, source: str) -> int:
+        """The attached source table's rows, counted in the target's transaction."""
+        return int(job.target.fetchall(job.statement(job.target, "count_attached", source=source))[0][0])
+
+    def fallback(self, job: CopyJob) -> CopyOutcome:
+        """The row-by-row path, for a source that is no database file this process can attach."""
+        return GenericCopyStrategy(self.source, self.target).copy(job)
 
 
-def _canon_number(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return str(value)
+def detach(job: CopyJob, alias: str) -> None:
+    """Let go of the source file; the transaction has ended, so this cannot lose or undo a copy."""
     try:
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
-    except InvalidOperation:
-        return str(value)
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+        job.target.execute(job.statement(job.target, "detach_source", alias=job.target_dialect.quote(alias)))
+    except sqlite3.Error:  # the connection closes right after; the copy's outcome is what matters
+        pass
 
 
-def _parse_datetime(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _attached(session: Session) -> list[tuple]:
+    return session.fetchall(CopyJob.statement(session, "attached_files"))
 
 
-def _canon_timestamp(value: Any) -> str | None:
-    moment = _parse_datetime(value)
-    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+def source_file(session: Session, schema: str) -> str | None:
+    """The database file attached as ``schema`` on ``session``'s connection, if it is a file here."""
+    for _seq, name, file in _attached(session):
+        if name == schema:
+            return file if file and Path(file).is_file() else None
+    return None
 
 
-def _canon_timestamptz(value: Any) -> str | None:
-    moment = _parse_datetime(value)
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+def free_alias(session: Session) -> str:
+    attached = {row[1] for row in _attached(session)}
+    alias, n = SOURCE_ALIAS, 1
+    while alias in attached:
+        n += 1
+        alias = f"{SOURCE_ALIAS}_{n}"
+    return alias
 
 
-def _canon_date(value: Any) -> str | None:
-    if value is None:
-        return None
-    return date.fromisoformat(str(value)[:10]).isoformat()
-
-
-def register_functions(conn: Any) -> None:
-    """Give a SQLite connection the functions the fingerprint SQL needs (idempotent)."""
-    conn.create_aggregate("ma_fingerprint", 1, _Fingerprint)
-    for name, func in (
-        ("ma_md5", _md5),
-        ("ma_canon_number", _canon_number),
-        ("ma_canon_timestamp", _canon_timestamp),
-        ("ma_canon_timestamptz", _canon_timestamptz),
-        ("ma_canon_date", _canon_date),
-    ):
-        conn.create_function(name, 1, func, deterministic=True)
+def _same_file(a: str, b: str | None) -> bool:
+    return b is not None and os.path.samefile(a, b)

@@ -1,1 +1,2 @@
-SELECT {segment} AS seg, COALESCE(ma_fingerprint({row}), '0:0:0:0:0') FROM {table} WHERE {where} GROUP BY seg
+-- One fingerprint per bisection segment, in one scan and one Python call per row (see table.sql).
+SELECT {segment} AS seg, COALESCE(ma_fingerprint_row({row}), '0:0:0:0:0') FROM {table} WHERE {where} GROUP BY seg

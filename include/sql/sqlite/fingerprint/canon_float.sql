@@ -1,1 +1,0 @@
-ma_canon_number({col})

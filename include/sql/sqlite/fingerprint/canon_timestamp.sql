@@ -1,1 +1,0 @@
-ma_canon_timestamp({col})
