@@ -1,9 +1,8 @@
-"""Every file in dags/ imports cleanly and quickly, without touching a database or a connection."""
+"""Every file in dags/ imports cleanly, without touching a database or a connection."""
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -36,10 +35,7 @@ def load_bag():
 
 
 def test_dags_import_without_errors_or_database(no_database):
-    load_bag()  # warm the imports of airflow and the provider
-    started = time.perf_counter()
     bag = load_bag()
-    elapsed = time.perf_counter() - started
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == {
         "migration_audit__sales",
@@ -51,8 +47,7 @@ def test_dags_import_without_errors_or_database(no_database):
 
     for dag in bag.dags.values():  # what the DAG processor stores and the scheduler runs
         DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
-    # A guard against parse-time work creeping in, not a benchmark: generous on a loaded CI box.
-    assert elapsed < 2.0, f"parsing dags/ took {elapsed:.2f} s"
+    # How long parsing takes is measured in benchmarks/bench_dag_parse.py, not asserted here.
 
 
 def test_the_chain_per_schema():
