@@ -12,6 +12,8 @@ so a typo fails the DAG import with a clear message instead of a task at 3 a.m.
     schemas:
       sales: {}
       "Finance Dept": {dag_id: migration_audit__finance}
+      orders:               # count and fingerprint only the rows that are no longer written
+        filters: {"*": "created_at < '2026-11-01'", "order_lines": "id < 1000000"}
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from migration_audit_provider.constants import (
     ON_INCOMPLETE,
 )
 from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.filters import parse_filters
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class SchemaSettings:
     fingerprint: str = DEFAULT_FINGERPRINT_MODE
     """Compare the content of tables whose counts agree: ``new_complete``, ``all`` or ``off``."""
     retries: int = 2
+    filters: dict[str, str] | None = None
+    """Row filters for tables still being written: ``{table or "*": boolean SQL expression}``, applied
+    to counts and fingerprints on both sides (``filters.py``); only from this file, never a trigger."""
 
 
 def slug(schema: str) -> str:
@@ -127,6 +133,7 @@ def _check_values(s: SchemaSettings, source: str) -> None:
         raise AuditInputError(f"{where}: fingerprint must be one of {FINGERPRINT_MODES}")
     if s.on_incomplete not in ON_INCOMPLETE:
         raise AuditInputError(f"{where}: on_incomplete must be one of {ON_INCOMPLETE}")
+    parse_filters(s.filters, f"{where}: filters")
     if s.schedule is not None:
         from croniter import croniter
 

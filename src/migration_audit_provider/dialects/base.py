@@ -58,6 +58,16 @@ class AuditDialect(Dialect):
     writer_name: ClassVar[str] = "insert"
     max_parallel_writers: ClassVar[int | None] = None
     """Tables copied into this database at the same time at most (``None``: the caller's limit)."""
+    sqlglot_dialect: ClassVar[str] = "postgres"
+    """The sqlglot dialect a row filter is rendered in for this database (``filters.py``)."""
+    folds_identifier_case: ClassVar[bool] = False
+    """Names differing only in case are the same name (Vertica): schema drift matches columns case-blind."""
+    type_widths: ClassVar[Mapping[str, int]] = {
+        "smallint": 2, "int2": 2, "integer": 4, "int": 4, "int4": 4, "bigint": 8, "int8": 8,
+        "real": 4, "float4": 4, "double precision": 8, "float8": 8, "float": 8,
+    }  # fmt: skip
+    """Byte width of each integer and float type name the catalog reports (schema drift compares
+    them; a name not listed has an unknown width and is not compared)."""
 
     # -- identifiers -------------------------------------------------------------------------------
     def check_identifier(self, name: object, what: str = "identifier") -> str:
@@ -136,17 +146,33 @@ class AuditDialect(Dialect):
         rows = session.fetchall(session.statement("list_columns"), {"schema": schema, "table": table})
         return [row[0] for row in rows]
 
+    def list_schema_columns(self, session: Session, schema: str) -> list[dict[str, Any]]:
+        """Every column of every table of ``schema`` in one read: ``table_name``, ``column_name``,
+        ``data_type``, ``char_length``, ``num_precision``, ``num_scale``, ``nullable``."""
+        return session.fetch_dicts(session.statement("list_schema_columns"), {"schema": schema})
+
     # -- counting ----------------------------------------------------------------------------------
     def count_rows(
-        self, session: Session, schema: str, tables: Sequence[str], batch_size: int = COUNT_BATCH_SIZE
+        self,
+        session: Session,
+        schema: str,
+        tables: Sequence[str],
+        batch_size: int = COUNT_BATCH_SIZE,
+        where: Mapping[str, str] | None = None,
     ) -> dict[str, int]:
-        """Exact ``COUNT(*)`` of each table, many tables per round trip."""
+        """Exact ``COUNT(*)`` of each table, many tables per round trip.
+
+        :param where: per table, a row filter already rendered for this database (``filters.py``:
+            validated from the settings file, never from a trigger); counts only the rows it keeps.
+        """
+        where = where or {}
         counts: dict[str, int] = {}
         for start in range(0, len(tables), batch_size):
             batch = tables[start : start + batch_size]
-            # Only integer positions and dialect-quoted catalog names go into the text.
+            # Only integer positions, dialect-quoted catalog names and validated filters go in the text.
             sql = " UNION ALL ".join(
                 f"SELECT {i} AS pos, COUNT(*) AS n FROM {self.qualified(schema, table)}"  # noqa: S608
+                + (f" WHERE {where[table]}" if table in where else "")
                 for i, table in enumerate(batch)
             )
             for pos, n in session.fetchall(sql):

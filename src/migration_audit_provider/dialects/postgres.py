@@ -8,7 +8,7 @@ the target's ``COPY FROM STDIN`` (:class:`PostgresCopyStrategy`). SQL: ``include
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -66,13 +66,19 @@ class PostgresAuditDialect(AuditDialect):
         )
 
     def count_rows(
-        self, session: Session, schema: str, tables: Sequence[str], batch_size: int = COUNT_BATCH_SIZE
+        self,
+        session: Session,
+        schema: str,
+        tables: Sequence[str],
+        batch_size: int = COUNT_BATCH_SIZE,
+        where: Mapping[str, str] | None = None,
     ) -> dict[str, int]:
         """Exact ``COUNT(*)`` in batches, each batch's table locks released once it is read."""
         counts: dict[str, int] = {}
         for start in range(0, len(tables), batch_size):
             with self.released_reads(session):
-                counts.update(super().count_rows(session, schema, tables[start : start + batch_size]))
+                batch = tables[start : start + batch_size]
+                counts.update(super().count_rows(session, schema, batch, where=where))
         return counts
 
     def bulk_insert(

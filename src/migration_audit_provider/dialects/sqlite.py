@@ -43,6 +43,9 @@ class SqliteAuditDialect(AuditDialect):
     """``sqlite3`` refuses a connection used from a thread other than its creator's."""
     max_parallel_writers: ClassVar[int | None] = 1
     """One writer per database file: copies run one after another instead of queueing on the lock."""
+    sqlglot_dialect: ClassVar[str] = "sqlite"
+    type_widths: ClassVar[dict[str, int]] = {}
+    """SQLite stores every integer in up to 8 bytes and every float in 8, whatever is declared: not compared."""
 
     def begin(self, conn: sqlite3.Connection, schemas: Sequence[str], *, write: bool) -> None:
         conn.isolation_level = None  # we open the transaction ourselves

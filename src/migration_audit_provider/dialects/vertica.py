@@ -73,6 +73,12 @@ class VerticaAuditDialect(AuditDialect):
     has_indexes: ClassVar[bool] = False
     """Vertica has projections, not indexes; keys are declared, not enforced."""
     writer_name: ClassVar[str] = "vertica_copy"
+    sqlglot_dialect: ClassVar[str] = "vertica"
+    """Registered by the ``vertica-sqlglot-dialect`` package."""
+    folds_identifier_case: ClassVar[bool] = True
+    type_widths: ClassVar[dict[str, int]] = {"int": 8, "integer": 8, "bigint": 8, "smallint": 8,
+                                             "tinyint": 8, "float": 8, "double precision": 8, "real": 8}
+    """Vertica's integers and floats are all 8 bytes."""
 
     def use_database(self, database: str) -> None:
         """The Vertica hook reads the database from the connection's Schema field on every connect
