@@ -53,8 +53,20 @@ ON_INCOMPLETE: tuple[str, ...] = ("fail", "warn")
 """What the end-of-run check does when tables are not complete."""
 DEFAULT_ON_INCOMPLETE = "fail"
 
+DEFAULT_LEASE_TTL_SECONDS = 6 * 3600
+"""Lifetime of a schema's lease from its take or last renewal (each task of the run renews it at its
+start): a lease whose run's worker and teardown both died is taken over after this long. Longer
+than the longest single task (a data run of the whole schema)."""
+DEFAULT_LEASE_POKE_SECONDS = 60
+"""How often a run waiting for a schema's lease asks again (reschedule mode: no worker slot held)."""
+DEFAULT_LEASE_WAIT_SECONDS = 24 * 3600
+"""How long a run waits for a schema's lease before it fails, naming the holder in its log."""
+
 __all__ = [
     "DAG_ID_PREFIX",
+    "DEFAULT_LEASE_POKE_SECONDS",
+    "DEFAULT_LEASE_TTL_SECONDS",
+    "DEFAULT_LEASE_WAIT_SECONDS",
     "DEFAULT_FINGERPRINT_MODE",
     "DEFAULT_ON_INCOMPLETE",
     "DEFAULT_SOURCE_CONN_ID",

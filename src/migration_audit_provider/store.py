@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from migration_audit_provider import store_versions
 from migration_audit_provider.constants import DEFAULT_STORE_SCHEMA, STATUSES
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.records import STAGE_COLUMNS, AuditRow, Observation, audit_rows, column_list
@@ -39,6 +40,8 @@ _STORE_TABLES = {
     "history": "audit_history",
     "stage": "current_row_counts",
     "runs": "audit_runs",
+    "version": "audit_store_version",  # store_versions.py
+    "leases": "audit_leases",  # lease.py
 }
 INPUT_COLUMNS = (
     "table_schema",
@@ -93,6 +96,9 @@ class AuditStore:
         self.dialect = target.dialect
         self.schema = store_schema
         self.names = {key: self.dialect.qualified(store_schema, t) for key, t in _STORE_TABLES.items()}
+        self.table_names = dict(_STORE_TABLES)
+        self.adopted = False
+        """Set by :meth:`ensure`: the store was the seed scripts' table; each schema's rows are adopted."""
 
     # -- plumbing ----------------------------------------------------------------------------------
     def session(self, *schemas: str, write: bool = False):
@@ -107,13 +113,19 @@ class AuditStore:
             input_columns=column_list(INPUT_COLUMNS),
         )
 
+    def sql(self, session: Session, name: str) -> str:
+        """Statement ``name`` with the store's table slots filled."""
+        return self._sql(session, name)
+
     def ensure(self, session: Session) -> None:
-        """Create the store's schema and tables if they are missing (safe to run concurrently).
+        """Create the store's schema and tables if they are missing, and bring an older store up to
+        date (``store_versions``; safe to run concurrently). A newer store is refused first.
 
         Runs before any lock on the store's tables: on Vertica every DDL statement commits the open
         transaction (and a table lock needs the table), so nothing taken earlier would survive it.
         """
         self.dialect.lock_store(session, self.schema)
+        store_versions.check_not_newer(self, session)  # before anything is written
         if not self.dialect.schema_exists(session, self.schema):
             self.dialect.create_schema(session, self.schema)
         slots = {**self.names, **self.dialect.store_types}
@@ -126,6 +138,7 @@ class AuditStore:
                 **self.names,
             )
             session.script(index)
+        self.adopted = store_versions.upgrade(self, session)
 
     # -- reads -------------------------------------------------------------------------------------
     def read(self, session: Session, schema: str) -> dict[str, AuditRow]:
@@ -175,6 +188,8 @@ class AuditStore:
         """
         started = utcnow()
         self.dialect.lock_schema(session, self.schema, schema)
+        if self.adopted:  # a seed store: this schema's rows are adopted before their first refresh
+            store_versions.adopt_schema(self, session, schema, context)
         stored = self._read_inputs(session, schema)
         look = observe(stored)
         result = self._sync(session, schema, stored, look, context=context, event_type=step, force=force)
