@@ -315,9 +315,16 @@ def final_counts(t: TableReport) -> str:
 def differing(t: TableReport) -> str:
     if not t.differing_keys:
         return ""
-    keys = ", ".join(str(k) for k in t.differing_keys[:5])
+    keys = ", ".join(_key_text(k) for k in t.differing_keys[:5])
     more = f" (+{len(t.differing_keys) - 5} more)" if len(t.differing_keys) > 5 else ""
-    return f"differing key: {t.key} = {keys}{more}" if t.key else f"differing keys: {keys}{more}"
+    return f"differing key: {_key_text(t.key)} = {keys}{more}" if t.key else f"differing keys: {keys}{more}"
+
+
+def _key_text(key: Any) -> str:
+    """A key (the history's list of key columns or of values, one per column) as ``a`` or ``(a, b)``."""
+    if isinstance(key, list):
+        return str(key[0]) if len(key) == 1 else "(" + ", ".join(str(v) for v in key) + ")"
+    return str(key)
 
 
 def legend(statuses: set[str]) -> str:

@@ -15,15 +15,30 @@ class          canonical text
 =============  ==================================================================
 ``int``        decimal digits
 ``numeric``    the value with trailing fractional zeros removed: ``1.50`` -> ``1.5``
-``float``      as numeric (values beyond ~15 significant digits may render differently)
+``float``      rounded to ``float_digits`` significant digits (default 15), then as numeric
 ``bool``       ``true`` / ``false``
-``timestamp``  ``YYYY-MM-DD HH:MM:SS.ffffff``; with time zone: converted to UTC first
+``timestamp``  ``YYYY-MM-DD HH:MM:SS.ffffff`` cut to ``timestamp_digits`` fractional digits
+               (default 6); with time zone: converted to UTC first
 ``date``       ``YYYY-MM-DD``
 ``binary``     lower-case hex
+``char``       CHAR(n): the text without trailing spaces (``char_padding="keep"``: as text)
 ``text``       the text itself, byte for byte
 =============  ==================================================================
 
-A column's class is taken from the **source's** declared type and applied on both sides.
+A column's class is taken from the **source's** declared type and applied on both sides. The
+tolerances are :class:`Normalisation` (settings ``float_digits``, ``timestamp_digits``,
+``char_padding``), bound as parameters; ``docs/fingerprints.md`` says what each does per database.
+
+**Same engine, native hash.** When both sides are the same kind of database and it offers one
+(``AuditDialect.native_fingerprints``), the fingerprint is ``native:<count>:<sum>`` of that database's
+own per-row hash over the shared columns in name order (``include/sql/<database>/fingerprint/native_*``):
+no text rendering, several times cheaper; exact (the tolerances do not apply). The bisection then uses
+the same per-row hash for its segments and leaves.
+
+**Keys.** Bisection works on any primary key, one column or several: a key range is a pair of key
+tuples, and ``key >= lo`` is written ``k1 > :v1 OR (k1 = :v1 AND k2 >= :v2) ...`` (row-value comparisons
+do not run everywhere). Differing keys are tuples in key order. Both sides are hashed at the same
+time where the source's connection may change threads (``threads_share_connections``).
 A database that lacks a function the SQL needs gets it from its database object
 (``prepare_fingerprint``: SQLite registers MD5 and the canonical forms on the connection).
 """
@@ -31,14 +46,17 @@ A database that lacks a function the SQL needs gets it from its database object
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from migration_audit_provider.exceptions import AuditError
+from migration_audit_provider.exceptions import AuditError, AuditInputError
 
 if TYPE_CHECKING:
     from migration_audit_provider.dialects.session import Session
+
+T = TypeVar("T")
 
 MAX_KEYS = 100
 """Differing keys reported at most per table."""
@@ -46,15 +64,51 @@ LEAF_ROWS = 2_000
 """Key ranges with at most this many rows are compared row by row."""
 SPLIT = 16
 """Segments per bisection step."""
+NO_KEY = "no key: keys not listed"
+"""The detail of a differing table without a usable primary key."""
+CHAR_PADDING = ("ignore", "keep")
 
 
 class FingerprintUnsupported(AuditError):
     """The table cannot be fingerprinted (e.g. no column both sides share): counts decide its status."""
 
 
+@dataclass(frozen=True)
+class Normalisation:
+    """Tolerances of the canonical (cross-engine) form.
+
+    :param float_digits: floating-point values are compared to this many significant digits (1-15;
+        15 is what PostgreSQL keeps when it turns a double into a decimal).
+    :param timestamp_digits: fractional digits of seconds kept (0-6; cut, not rounded); values with a
+        time zone are converted to UTC first.
+    :param char_padding: ``"ignore"`` trailing spaces of ``CHAR(n)`` columns (VARCHAR/TEXT always keep
+        theirs) or ``"keep"`` them.
+    """
+
+    float_digits: int = 15
+    timestamp_digits: int = 6
+    char_padding: str = "ignore"
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("float_digits", 1, 15), ("timestamp_digits", 0, 6)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise AuditInputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+        if self.char_padding not in CHAR_PADDING:
+            raise AuditInputError(f"char_padding must be one of {CHAR_PADDING}, got {self.char_padding!r}")
+
+    @property
+    def timestamp_length(self) -> int:
+        """Characters kept of ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+        return 19 + (1 + self.timestamp_digits if self.timestamp_digits else 0)
+
+    def params(self) -> dict[str, int]:
+        return {"fp_float_digits": self.float_digits, "fp_ts_len": self.timestamp_length}
+
+
 def classify(declared_type: str | None) -> str:
     """Map a declared column type (any of the three databases) to a canonical class."""
-    t = (declared_type or "").lower()
+    t = (declared_type or "").lower().strip()
     if "interval" in t:
         return "text"
     if "bool" in t:
@@ -73,16 +127,35 @@ def classify(declared_type: str | None) -> str:
         return "float"
     if any(word in t for word in ("bytea", "binary", "blob")):
         return "binary"
+    if t.split("(")[0].strip() in ("char", "character", "nchar", "bpchar"):
+        return "char"
     return "text"
 
 
 @dataclass
 class TableShape:
-    """The columns both sides share (by name), their classes, and the primary key if usable."""
+    """The columns both sides share (by name), their classes, and the primary key if usable.
+
+    ``key`` is the list of key columns (in key order), empty when the table has no usable key; a
+    single name is accepted for one column.
+    """
 
     columns: list[str]
     classes: dict[str, str]
-    key: str | None = None
+    key: Any = field(default_factory=list)
+    native: bool = False
+    """Fingerprint with the database's own row hash (both sides are the same engine)."""
+    normalisation: Normalisation = field(default_factory=Normalisation)
+    row_filter: Any = None
+    """A ``filters.RowFilter``: only the rows it keeps are fingerprinted, on both sides."""
+
+    def __post_init__(self) -> None:
+        if self.key is None:
+            self.key = []
+        elif isinstance(self.key, str):
+            self.key = [self.key]
+        else:
+            self.key = list(self.key)
 
 
 @dataclass
@@ -90,9 +163,11 @@ class Comparison:
     table: str
     source: str
     target: str
-    differing_keys: list[Any] = field(default_factory=list)
+    differing_keys: list[tuple[Any, ...]] = field(default_factory=list)
     keys_truncated: bool = False
-    key: str | None = None
+    key: list[str] | None = None
+    detail: str | None = None
+    """Why keys are not listed (``NO_KEY``), when they are not."""
 
     @property
     def equal(self) -> bool:
@@ -109,13 +184,28 @@ def primary_key(session: Session, schema: str, table: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def table_shape(source: Session, target: Session, schema: str, table: str) -> TableShape:
+def same_engine(source: Session, target: Session) -> bool:
+    """Both sides are the same kind of database, and it has a native row hash."""
+    return type(source.dialect) is type(target.dialect) and bool(source.dialect.native_fingerprints)
+
+
+def table_shape(
+    source: Session, target: Session, schema: str, table: str, normalisation: Normalisation | None = None
+) -> TableShape:
+    norm = normalisation or Normalisation()
     src_types = column_types(source, schema, table)
     tgt_names = set(column_types(target, schema, table))
     shared = sorted(name for name in src_types if name in tgt_names)
     key = primary_key(source, schema, table)
-    usable_key = key[0] if len(key) == 1 and key[0] in tgt_names else None
-    return TableShape(shared, {c: classify(src_types[c]) for c in shared}, usable_key)
+    usable_key = key if key and all(k in tgt_names for k in key) else []
+    classes = {c: classify(src_types[c]) for c in shared}
+    if norm.char_padding == "keep":
+        classes = {c: "text" if k == "char" else k for c, k in classes.items()}
+    shape = TableShape(shared, classes, usable_key, normalisation=norm)
+    shape.native = same_engine(source, target) and all(
+        s.dialect.native_values(s, shape) is not None for s in (source, target)
+    )
+    return shape
 
 
 def row_expression(session: Session, shape: TableShape) -> str:
@@ -132,21 +222,50 @@ def row_expression(session: Session, shape: TableShape) -> str:
     return " || '|' || ".join(parts) if parts else "''"
 
 
+def key_compare(
+    session: Session, key: Sequence[str], values: Sequence[Any], op: str, prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """``key < values`` (``op="<"``) or ``key >= values`` (``op=">="``) over several columns, expanded to
+    ``k1 < :v1 OR (k1 = :v1 AND k2 < :v2) ...`` with bind parameters named ``<prefix>_<i>``."""
+    if len(values) != len(key):
+        raise ValueError(f"a key of {len(key)} column(s) compared with {len(values)} value(s)")
+    strict = "<" if op == "<" else ">"
+    quoted = [session.dialect.quote(k) for k in key]
+    params = {f"{prefix}_{i}": v for i, v in enumerate(values)}
+    terms = []
+    for i in range(len(key)):
+        last = op if i == len(key) - 1 else strict
+        equal = [f"{quoted[j]} = :{prefix}_{j}" for j in range(i)]
+        terms.append(" AND ".join([*equal, f"{quoted[i]} {last} :{prefix}_{i}"]))
+    return "(" + " OR ".join(f"({t})" for t in terms) + ")", params
+
+
 class KeyRange:
-    """``lo <= key < hi`` (either end open when ``None``), as a WHERE clause with bind parameters."""
+    """``lo <= key < hi`` (either end open when ``None``), as a WHERE clause with bind parameters.
+
+    ``lo`` and ``hi`` are key tuples (a single value stands for a one-column key).
+    """
 
     def __init__(self, lo: Any = None, hi: Any = None) -> None:
-        self.lo, self.hi = lo, hi
+        self.lo, self.hi = _as_tuple(lo), _as_tuple(hi)
 
-    def where(self, session: Session, key: str | None) -> tuple[str, dict[str, Any]]:
+    def where(self, session: Session, key: Any, row_filter: Any = None) -> tuple[str, dict[str, Any]]:
+        key = [key] if isinstance(key, str) else list(key or [])
         clauses, params = [], {}
-        if key is not None and self.lo is not None:
-            clauses.append(f"{session.dialect.quote(key)} >= :range_lo")
-            params["range_lo"] = self.lo
-        if key is not None and self.hi is not None:
-            clauses.append(f"{session.dialect.quote(key)} < :range_hi")
-            params["range_hi"] = self.hi
+        if row_filter is not None:  # a validated filters.RowFilter, rendered for this database
+            clauses.append(row_filter.sql(session.dialect.sqlglot_dialect))
+        for bound, op, prefix in ((self.lo, ">=", "range_lo"), (self.hi, "<", "range_hi")):
+            if key and bound is not None:
+                clause, more = key_compare(session, key, bound, op, prefix)
+                clauses.append(clause)
+                params.update(more)
         return (" AND ".join(clauses) or "1 = 1"), params
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...] | None:
+    if value is None or isinstance(value, tuple):
+        return value
+    return tuple(value) if isinstance(value, list) else (value,)
 
 
 def render(session: Session, name: str, **slots: str) -> str:
@@ -154,20 +273,39 @@ def render(session: Session, name: str, **slots: str) -> str:
     return string.Formatter().vformat(session.statement(name), (), slots)
 
 
+def _statement(session: Session, shape: TableShape, name: str, **slots: str) -> str:
+    """Statement ``native_<name>`` with ``{values}``, or ``<name>`` with the canonical ``{row}``."""
+    session.dialect.prepare_fingerprint(session)
+    if shape.native:
+        values = session.dialect.native_values(session, shape)
+        return render(session, f"fingerprint/native_{name}", values=values, **slots)
+    return render(session, f"fingerprint/{name}", row=row_expression(session, shape), **slots)
+
+
+def _run(session: Session, shape: TableShape, sql: str, params: dict[str, Any]) -> list[tuple]:
+    norm = {k: v for k, v in shape.normalisation.params().items() if f":{k}" in sql}
+    return session.fetchall(sql, {**params, **norm})
+
+
 def fingerprint(
     session: Session, schema: str, table: str, shape: TableShape, key_range: KeyRange | None = None
 ) -> str:
-    """``count:sum1:sum2:sum3:sum4`` of the table (or of a key range of it)."""
-    session.dialect.prepare_fingerprint(session)
-    where, params = (key_range or KeyRange()).where(session, shape.key)
-    sql = render(
-        session,
-        "fingerprint/table",
-        row=row_expression(session, shape),
-        table=session.dialect.qualified(schema, table),
-        where=where,
-    )
-    return str(session.fetchall(sql, params)[0][0])
+    """``count:sum1:sum2:sum3:sum4`` of the table (or of a key range of it); ``native:count:sum`` when
+    ``shape.native``."""
+    where, params = (key_range or KeyRange()).where(session, shape.key, shape.row_filter)
+    sql = _statement(session, shape, "table", table=session.dialect.qualified(schema, table), where=where)
+    return str(_run(session, shape, sql, params)[0][0])
+
+
+def both(source: Session, target: Session, func: Callable[..., T], *args: Any) -> tuple[T, T]:
+    """``func(source, *args)`` and ``func(target, *args)``, at the same time when the source's connection
+    may be used from another thread (the target always runs here)."""
+    if not source.dialect.threads_share_connections:
+        return func(source, *args), func(target, *args)
+    with ThreadPoolExecutor(1, thread_name_prefix="fingerprint-source") as pool:
+        pending = pool.submit(func, source, *args)
+        tgt = func(target, *args)
+        return pending.result(), tgt
 
 
 def compare_table(
@@ -178,19 +316,26 @@ def compare_table(
     *,
     locate: bool = True,
     max_keys: int = MAX_KEYS,
+    normalisation: Normalisation | None = None,
+    row_filter: Any = None,
 ) -> Comparison:
-    """Fingerprint ``table`` on both sides; if they differ and it has a one-column key, find the keys."""
-    shape = table_shape(source, target, schema, table)
-    result = Comparison(
-        table,
-        fingerprint(source, schema, table, shape),
-        fingerprint(target, schema, table, shape),
-        key=shape.key,
-    )
-    if not result.equal and locate and shape.key is not None:
-        keys: list[Any] = []
-        _bisect(source, target, schema, table, shape, KeyRange(), keys, max_keys)
-        result.differing_keys = sorted(keys[:max_keys], key=repr)
+    """Fingerprint ``table`` on both sides; if they differ and it has a primary key, find the keys.
+
+    :param row_filter: a ``filters.RowFilter``: only the rows it keeps, on both sides.
+    """
+    shape = table_shape(source, target, schema, table, normalisation)
+    shape.row_filter = row_filter
+    src_fp, tgt_fp = both(source, target, fingerprint, schema, table, shape)
+    result = Comparison(table, src_fp, tgt_fp, key=list(shape.key) or None)
+    if result.equal:
+        return result
+    if not shape.key:
+        result.detail = NO_KEY
+    elif locate:
+        keys: list[tuple[Any, ...]] = []
+        rows = int(src_fp.removeprefix("native:").split(":")[0])
+        _bisect(source, target, schema, table, shape, KeyRange(), keys, max_keys, rows)
+        result.differing_keys = sorted(keys, key=repr)[:max_keys]
         result.keys_truncated = len(keys) > max_keys
     return result
 
@@ -202,21 +347,27 @@ def _bisect(
     table: str,
     shape: TableShape,
     key_range: KeyRange,
-    found: list[Any],
+    found: list[tuple[Any, ...]],
     max_keys: int,
+    rows: int | None = None,
 ) -> None:
+    """Split ``key_range`` at source keys, fingerprint the segments on both sides in one scan each, and
+    go on into those that differ; ``rows``: the range's source rows, when the caller knows them."""
     if len(found) > max_keys:
         return
-    where, params = key_range.where(source, shape.key)
+    where, params = key_range.where(source, shape.key, shape.row_filter)
     qualified = source.dialect.qualified(schema, table)
-    count_sql = render(source, "fingerprint/count_range", table=qualified, where=where)
-    if source.fetchall(count_sql, params)[0][0] <= LEAF_ROWS:
+    if rows is None:
+        rows = source.fetchall(
+            render(source, "fingerprint/count_range", table=qualified, where=where), params
+        )[0][0]
+    if rows <= LEAF_ROWS:
         found.extend(_differing_rows(source, target, schema, table, shape, key_range))
         return
-    key = source.dialect.quote(shape.key)
-    split_sql = render(source, "fingerprint/split_points", key=key, table=qualified, where=where)
-    points = [row[0] for row in source.fetchall(split_sql, {**params, "parts": SPLIT})][1:]
-    src, tgt = (_segment_fingerprints(s, schema, table, shape, key_range, points) for s in (source, target))
+    keys = ", ".join(source.dialect.quote(k) for k in shape.key)
+    split_sql = render(source, "fingerprint/split_points", keys=keys, table=qualified, where=where)
+    points = [tuple(row) for row in source.fetchall(split_sql, {**params, "parts": SPLIT})][1:]
+    src, tgt = both(source, target, _segment_fingerprints, schema, table, shape, key_range, points)
     edges = [key_range.lo, *points, key_range.hi]
     for i in range(len(points) + 1):
         if src.get(i) != tgt.get(i):
@@ -227,52 +378,58 @@ def _segment_fingerprints(
     session: Session, schema: str, table: str, shape: TableShape, key_range: KeyRange, points: list[Any]
 ) -> dict[int, str]:
     """Fingerprint of each segment ``[points[i-1], points[i])`` of ``key_range``, in one scan."""
-    session.dialect.prepare_fingerprint(session)
-    where, params = key_range.where(session, shape.key)
-    key = session.dialect.quote(shape.key)
-    cases = " ".join(f"WHEN {key} < :split_{i} THEN {i}" for i in range(len(points)))
-    segment = f"CASE {cases} ELSE {len(points)} END" if points else "0"
-    sql = render(
+    where, params = key_range.where(session, shape.key, shape.row_filter)
+    cases = []
+    for i, point in enumerate(points):
+        clause, more = key_compare(session, shape.key, point, "<", f"split_{i}")
+        cases.append(f"WHEN {clause} THEN {i}")
+        params.update(more)
+    segment = f"CASE {' '.join(cases)} ELSE {len(points)} END" if points else "0"
+    sql = _statement(
         session,
-        "fingerprint/segments",
+        shape,
+        "segments",
         segment=segment,
-        row=row_expression(session, shape),
         table=session.dialect.qualified(schema, table),
         where=where,
     )
-    params.update({f"split_{i}": point for i, point in enumerate(points)})
-    return {int(seg): str(value) for seg, value in session.fetchall(sql, params)}
+    return {int(seg): str(value) for seg, value in _run(session, shape, sql, params)}
 
 
 def _differing_rows(
     source: Session, target: Session, schema: str, table: str, shape: TableShape, key_range: KeyRange
-) -> list[Any]:
-    def hashes(session: Session) -> dict[Any, str]:
-        session.dialect.prepare_fingerprint(session)
-        where, params = key_range.where(session, shape.key)
-        sql = render(
+) -> list[tuple[Any, ...]]:
+    def hashes(session: Session) -> dict[tuple[Any, ...], str]:
+        where, params = key_range.where(session, shape.key, shape.row_filter)
+        keys = ", ".join(session.dialect.quote(k) for k in shape.key)
+        sql = _statement(
             session,
-            "fingerprint/row_hashes",
-            key=session.dialect.quote(shape.key),
-            row=row_expression(session, shape),
+            shape,
+            "row_hashes",
+            key=keys,
             table=session.dialect.qualified(schema, table),
             where=where,
         )
-        return {key: digest for key, digest in session.fetchall(sql, params)}
+        return {tuple(row[:-1]): str(row[-1]) for row in _run(session, shape, sql, params)}
 
-    src, tgt = hashes(source), hashes(target)
+    src, tgt = both(source, target, hashes)
     return [key for key in src.keys() | tgt.keys() if src.get(key) != tgt.get(key)]
 
 
 __all__: Sequence[str] = [
+    "NO_KEY",
     "Comparison",
     "FingerprintUnsupported",
     "KeyRange",
+    "Normalisation",
     "TableShape",
+    "both",
     "classify",
     "compare_table",
     "fingerprint",
+    "key_compare",
     "render",
     "row_expression",
+    "same_engine",
     "table_shape",
 ]

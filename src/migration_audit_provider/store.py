@@ -304,12 +304,14 @@ class AuditStore:
     ) -> None:
         """Append where a content mismatch lies (``comparison``: a ``fingerprint.Comparison``)."""
         detail = {
-            "key": comparison.key,
-            "differing_keys": [str(k) for k in comparison.differing_keys],
+            "key": comparison.key,  # the key columns, in key order (None: no usable primary key)
+            "differing_keys": [[str(v) for v in k] for k in comparison.differing_keys],  # key tuples
             "keys_truncated": comparison.keys_truncated,
             "src_fingerprint": comparison.source,
             "tgt_fingerprint": comparison.target,
         }
+        if getattr(comparison, "detail", None):
+            detail["note"] = comparison.detail
         text = json.dumps(detail, ensure_ascii=False)
         while len(text) > 4000 and detail["differing_keys"]:  # the column's size: fewer keys, say so
             detail["differing_keys"] = detail["differing_keys"][: len(detail["differing_keys"]) // 2]

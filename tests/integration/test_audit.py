@@ -252,8 +252,9 @@ def test_same_count_other_content_is_a_mismatch_and_the_keys_are_recorded(source
     import json
 
     found = {table: json.loads(detail) for table, detail in details}
-    assert found["keyed"]["key"] == "id" and found["keyed"]["differing_keys"] == ["31", "7"]
+    assert found["keyed"]["key"] == ["id"] and found["keyed"]["differing_keys"] == [["31"], ["7"]]
     assert found["nokey"]["key"] is None and found["nokey"]["differing_keys"] == []
+    assert found["nokey"]["note"] == "no key: keys not listed"
     batches = GetRejectsOperator(task_id="get_rejects", schema="m").execute(context)
     assert batches == [["keyed", "nokey"]]
 

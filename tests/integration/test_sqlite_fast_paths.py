@@ -3,7 +3,8 @@
 The fingerprints must be *exactly* those of the per-value functions they replace. That reference is
 frozen here (:class:`Reference`: the functions and canonical SQL of commit 77981cb, when SQLite's
 fingerprint was ``fingerprint.register_sqlite_functions`` + ``include/sql/sqlite/fingerprint/*.sql``)
-so the comparison does not move while the code it replaces is being rewritten.
+so the comparison does not move while the code it replaces is being rewritten. One rule changed since
+(issue 14): floating-point values are compared to 15 significant digits (``Reference.canon_float``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Reference:
         "binary": "LOWER(HEX({col}))",
         "text": "CAST({col} AS TEXT)",
         "numeric": "ref_canon_number({col})",
-        "float": "ref_canon_number({col})",
+        "float": "ref_canon_float({col})",
         "timestamp": "ref_canon_timestamp({col})",
         "timestamptz": "ref_canon_timestamptz({col})",
         "date": "ref_canon_date({col})",
@@ -83,6 +84,15 @@ class Reference:
         text = format(number, "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
 
+    @classmethod
+    def canon_float(cls, value: Any) -> str | None:
+        """Issue 14: to 15 significant digits (what PostgreSQL's double -> numeric cast keeps); -0 is 0."""
+        if isinstance(value, float) and value == 0:
+            return "0"
+        if isinstance(value, float) and value == value and abs(value) != float("inf"):
+            return cls.canon_number(Decimal(format(value, ".15g")))
+        return cls.canon_number(value)
+
     @staticmethod
     def parse_datetime(value: Any) -> datetime | None:
         if value is None:
@@ -117,6 +127,7 @@ class Reference:
         for name, func in (
             ("ref_md5", cls.md5),
             ("ref_canon_number", cls.canon_number),
+            ("ref_canon_float", cls.canon_float),
             ("ref_canon_timestamp", cls.canon_timestamp),
             ("ref_canon_timestamptz", cls.canon_timestamptz),
             ("ref_canon_date", cls.canon_date),
@@ -360,6 +371,8 @@ def test_canonical_forms_equal_the_reference_on_many_values():
     floats += [0.0, -0.0, 1e15, 1e16, 123456789012345.6, 5e-5, 1e-4, float("nan"), float("-inf"), 2.5]
     for value in [*floats, 0, -7, 10**30, "1.500", "abc", "1e3", "-0.000", "", "nul\x00"]:
         assert sqlite_functions.canon_number(value) == Reference.canon_number(value), repr(value)
+    for value in floats:
+        assert sqlite_functions.canon_float(value) == Reference.canon_float(value), repr(value)
     stamps = [
         "2026-01-01 00:00:00",
         "2026-01-01T10:11:12.5+01:00",

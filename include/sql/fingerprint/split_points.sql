@@ -1,4 +1,8 @@
-SELECT MIN(k) AS first_key
-FROM (SELECT {key} AS k, NTILE(:parts) OVER (ORDER BY {key}) AS part FROM {table} WHERE {where}) AS tiles
-GROUP BY part
-ORDER BY first_key
+-- Split points of a key range: the first key (a tuple of the key columns) of each of :parts tiles.
+SELECT {keys}
+FROM (
+    SELECT {keys}, ROW_NUMBER() OVER (PARTITION BY ma_part ORDER BY {keys}) AS ma_rn
+    FROM (SELECT {keys}, NTILE(:parts) OVER (ORDER BY {keys}) AS ma_part FROM {table} WHERE {where}) AS tiles
+) AS firsts
+WHERE ma_rn = 1
+ORDER BY {keys}

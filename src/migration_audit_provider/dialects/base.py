@@ -247,6 +247,15 @@ class AuditDialect(Dialect):
         canonical row expression (``fingerprint.row_expression``)."""
         return None
 
+    native_fingerprints: ClassVar[bool] = False
+    """The database has ``fingerprint/native_{table,segments,row_hashes}.sql``: a fingerprint from its
+    own per-row hash, used when both sides are this database (``fingerprint.same_engine``)."""
+
+    def native_values(self, session: Session, shape: Any) -> str | None:
+        """The ``{values}`` slot of the native statements: the shared columns in name order (or ``None``
+        when this table cannot be hashed natively, e.g. too wide for one call)."""
+        return ", ".join(self.quote(column) for column in shape.columns) if shape.columns else None
+
 
 def plain_value(value: Any) -> Any:
     """A value every DB-API driver binds: decimals, UUIDs and times from other databases as text."""

@@ -30,6 +30,8 @@ class PostgresAuditDialect(AuditDialect):
     conn_types: ClassVar[tuple[str, ...]] = ("postgres", "postgresql")
     max_identifier_bytes: ClassVar[int | None] = 63
     writer_name: ClassVar[str] = "pg_copy"
+    native_fingerprints: ClassVar[bool] = True
+    """``hash_record_extended(ROW(...), 0)`` summed (PostgreSQL 14+): ``postgres/fingerprint/native_*``."""
 
     def convert_params(self, sql: str) -> str:
         return NAMED_PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))

@@ -40,6 +40,8 @@ class SqliteAuditDialect(AuditDialect):
     max_identifier_bytes: ClassVar[int | None] = 128
     store_types: ClassVar[dict[str, str]] = {"event_id": "INTEGER PRIMARY KEY AUTOINCREMENT", "float": "REAL"}
     threads_share_connections: ClassVar[bool] = False
+    native_fingerprints: ClassVar[bool] = True
+    """A BLAKE2b of each row's values in one Python call (``sqlite_functions.NativeFingerprint``)."""
     """``sqlite3`` refuses a connection used from a thread other than its creator's."""
     max_parallel_writers: ClassVar[int | None] = 1
     """One writer per database file: copies run one after another instead of queueing on the lock."""
@@ -95,6 +97,12 @@ class SqliteAuditDialect(AuditDialect):
     def fingerprint_row(self, session: Session, shape: Any) -> str:
         """The fingerprint statements' ``{row}``: a spec and the row's values, one Python call per row."""
         return sqlite_functions.row_arguments(session, shape)
+
+    def native_values(self, session: Session, shape: Any) -> str | None:
+        """The shared columns for one ``ma_native_fingerprint`` call per row (``None`` if too wide)."""
+        if not shape.columns or len(shape.columns) > sqlite_functions.MAX_FUNCTION_ARGS:
+            return None
+        return ", ".join(self.quote(column) for column in shape.columns)
 
     def server_copy(self, source: Any, target: Any) -> CopyStrategy | None:
         same_engine = isinstance(source.dialect, SqliteAuditDialect)

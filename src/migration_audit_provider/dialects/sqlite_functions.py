@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import struct
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,6 +66,26 @@ def canon_number(value: Any) -> str | None:
         number = Decimal(repr(value) if kind is float else str(value))
     except InvalidOperation:
         return str(value)
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def canon_float(value: Any, digits: int = 15) -> str | None:
+    """The value rounded to ``digits`` significant digits, the way ``fingerprint/canon_float.sql`` does it
+    on PostgreSQL: to 15 digits (its double -> numeric cast), then half away from zero at the exponent of
+    ``floor(log10(|x|))``; then as :func:`canon_number`."""
+    if value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return canon_number(value)
+    exponent = math.floor(math.log10(abs(x)))
+    number = Decimal(format(x, ".15g")).quantize(Decimal(1).scaleb(exponent - digits + 1), ROUND_HALF_UP)
     text = format(number, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -128,7 +149,7 @@ RENDERERS: dict[str, Callable[[Any], str]] = {
 }
 SPEC_LETTERS: dict[str, str] = {
     "numeric": "n",
-    "float": "n",
+    "float": "f",
     "timestamp": "s",
     "timestamptz": "z",
     "date": "d",
@@ -138,7 +159,22 @@ SPEC_LETTERS: dict[str, str] = {
 
 @functools.lru_cache(maxsize=256)
 def _renderers(spec: str) -> tuple[Callable[[Any], str], ...]:
-    return tuple(RENDERERS[letter] for letter in spec)
+    """The renderers of a spec: ``[<float digits>,<timestamp length>;]<letters>`` (the tolerances of
+    ``fingerprint.Normalisation``; without a header, 15 digits and microseconds)."""
+    digits, ts_len = 15, 26
+    if ";" in spec:
+        header, spec = spec.split(";", 1)
+        digits, ts_len = (int(part) for part in header.split(","))
+    tolerant: dict[str, Callable[[Any], str]] = {
+        "f": lambda v: field(canon_float(v, digits)),
+        "s": lambda v: field(_cut(canon_timestamp(v), ts_len)),
+        "z": lambda v: field(_cut(canon_timestamptz(v), ts_len)),
+    }
+    return tuple(tolerant.get(letter) or RENDERERS[letter] for letter in spec)
+
+
+def _cut(text: str | None, length: int) -> str | None:
+    return None if text is None else text[:length]
 
 
 def row_text(spec: str, *values: Any) -> str:
@@ -171,9 +207,35 @@ class RowFingerprint:
         return f"{self.count}:{self.s1}:{self.s2}:{self.s3}:{self.s4}"
 
 
+def native_hash(*values: Any) -> int:
+    """A 63-bit BLAKE2b of the row's values as Python sees them (``repr``): the same in every process,
+    unlike ``hash()`` of a string."""
+    digest = hashlib.blake2b(repr(values).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+class NativeFingerprint:
+    """Aggregate ``ma_native_fingerprint(v1, ...)``: ``native:<count>:<sum of native_hash>`` (same engine)."""
+
+    def __init__(self) -> None:
+        self.count = self.total = 0
+
+    def step(self, *values: Any) -> None:
+        self.count += 1
+        self.total += (
+            int.from_bytes(hashlib.blake2b(repr(values).encode("utf-8"), digest_size=8).digest(), "big") >> 1
+        )
+
+    def finalize(self) -> str:
+        return f"native:{self.count}:{self.total}"
+
+
 def register(conn: Any) -> None:
-    """Give a sqlite3 connection ``ma_fingerprint_row``, ``ma_row_md5`` and ``ma_row_text`` (idempotent)."""
+    """Give a sqlite3 connection ``ma_fingerprint_row``, ``ma_row_md5``, ``ma_row_text`` and the native
+    ``ma_native_fingerprint`` / ``ma_native_hash`` (idempotent)."""
     conn.create_aggregate("ma_fingerprint_row", -1, RowFingerprint)
+    conn.create_aggregate("ma_native_fingerprint", -1, NativeFingerprint)
+    conn.create_function("ma_native_hash", -1, native_hash, deterministic=True)
     conn.create_function("ma_row_md5", -1, row_md5, deterministic=True)
     conn.create_function("ma_row_text", -1, row_text, deterministic=True)
 
@@ -200,11 +262,14 @@ def row_arguments(session: Session, shape: Any) -> str:
             quoted = session.statement(f"fingerprint/canon_{classes[column]}").strip().format(col=quoted)
         values.append(quoted)
         spec.append(letter)
+    norm = getattr(shape, "normalisation", None)
+    header = f"{int(norm.float_digits)},{int(norm.timestamp_length)};" if norm is not None else ""
     if len(values) + 1 > MAX_FUNCTION_ARGS:  # too wide for one call: render groups, pass them on
         groups = range(0, len(values), GROUP_SIZE)
         values = [
-            f"ma_row_text('{''.join(spec[i : i + GROUP_SIZE])}', {', '.join(values[i : i + GROUP_SIZE])})"
+            f"ma_row_text('{header}{''.join(spec[i : i + GROUP_SIZE])}', "
+            f"{', '.join(values[i : i + GROUP_SIZE])})"
             for i in groups
         ]
         spec = ["r"] * len(values)
-    return ", ".join([f"'{''.join(spec)}'", *values])
+    return ", ".join([f"'{header}{''.join(spec)}'", *values])

@@ -1,0 +1,1 @@
+RTRIM(CAST({col} AS VARCHAR(65000)))

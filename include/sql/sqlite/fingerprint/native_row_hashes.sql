@@ -1,0 +1,1 @@
+SELECT {key}, ma_native_hash({values}) FROM {table} WHERE {where}

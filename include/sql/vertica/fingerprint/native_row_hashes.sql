@@ -1,0 +1,1 @@
+SELECT {key}, HASH({values}) FROM {table} WHERE {where}
