@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS {audit} (
     src_fingerprint VARCHAR(128),
     tgt_fingerprint VARCHAR(128),
     fingerprinted_at TIMESTAMP,
+    schema_drift    BOOLEAN,
+    schema_diff     VARCHAR(4000),
     PRIMARY KEY (table_schema, table_name)
 );
 
@@ -62,6 +64,8 @@ CREATE TABLE IF NOT EXISTS {stage} (
     src_fingerprint VARCHAR(128),
     tgt_fingerprint VARCHAR(128),
     export_status   VARCHAR(16),
+    schema_drift    BOOLEAN,
+    schema_diff     VARCHAR(4000),
     PRIMARY KEY (refresh_id, table_schema, table_name)
 );
 

@@ -13,4 +13,6 @@ WHERE refresh_id = :refresh_id
       AND COALESCE(CAST(a.tgt_present AS INTEGER), -1) = COALESCE(CAST({stage}.tgt_present AS INTEGER), -1)
       AND COALESCE(a.src_fingerprint, '') = COALESCE({stage}.src_fingerprint, '')
       AND COALESCE(a.tgt_fingerprint, '') = COALESCE({stage}.tgt_fingerprint, '')
+      AND COALESCE(CAST(a.schema_drift AS INTEGER), 0) = COALESCE(CAST({stage}.schema_drift AS INTEGER), 0)
+      AND COALESCE(a.schema_diff, '') = COALESCE({stage}.schema_diff, '')
   )

@@ -32,6 +32,7 @@ STATUS_INFO: tuple[Status, ...] = (
     Status("reject", "the target has 0 rows while the source has some", "#c62828"),
     Status("mismatch", "counts agree, content differs (fingerprints)", "#ad1457"),
     Status("missing", "no such table on the target", "#6a1b9a"),
+    Status("drift", "the columns differ (name, type, size or nullability): needs a DDL fix", "#0277bd"),
     Status("pending", "registered by init, not compared yet", "#78909c"),
     Status("dropped", "the table is gone from the source (kept, never deleted)", "#455a64"),
 )
@@ -41,6 +42,8 @@ STATUS_COLORS: dict[str, str] = {s.name: s.color for s in STATUS_INFO}
 
 RERUN_STATUSES: tuple[str, ...] = ("reject", "mismatch")
 """Statuses the reject rerun copies again by default (``partial``/``overload`` on request)."""
+NEVER_RERUN: tuple[str, ...] = ("drift",)
+"""Statuses a rerun never copies, whatever it is asked: the table's columns need a DDL fix first."""
 IGNORED_BY_CHECK: tuple[str, ...] = ("dropped",)
 """Statuses the end-of-run check does not count against completeness."""
 
@@ -74,6 +77,7 @@ __all__ = [
     "DEFAULT_TARGET_CONN_ID",
     "FINGERPRINT_MODES",
     "IGNORED_BY_CHECK",
+    "NEVER_RERUN",
     "ON_INCOMPLETE",
     "RERUN_STATUSES",
     "STATUSES",

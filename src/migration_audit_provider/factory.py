@@ -144,6 +144,7 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             task_id="refresh_audit",
             count_source="{{ params.count_source }}",
             fingerprint="{{ params.fingerprint }}",
+            row_filters=settings.filters,
             **common,
         )
         get_rejects = GetRejectsOperator(
@@ -160,6 +161,7 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             task_id="refresh_again",
             count_source="{{ params.count_source }}",
             fingerprint="{{ params.fingerprint }}",
+            row_filters=settings.filters,
             trigger_rule="none_failed",  # runs when there was nothing to rerun (rerun skipped)
             **common,
         )

@@ -13,14 +13,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from migration_audit_provider import drift
+from migration_audit_provider.drift import Column, SchemaDiff, columns_by_table
 from migration_audit_provider.exceptions import AuditError
+from migration_audit_provider.filters import RowFilter, filter_for
 from migration_audit_provider.records import AuditRow, Observation
 from migration_audit_provider.status import fingerprint_candidates
 from migration_audit_provider.store import Look, utcnow
 
 if TYPE_CHECKING:
     from migration_audit_provider.dialects.session import Session
-    from migration_audit_provider.fingerprint import Comparison
+    from migration_audit_provider.fingerprint import Comparison, Normalisation
     from migration_audit_provider.hooks.audit import MigrationAuditHook
 
 T = TypeVar("T")
@@ -66,7 +69,12 @@ def _as_side(side: str, conn_id: str, func: Callable[..., T], *args: Any) -> T:
 
 
 def count_both(
-    sides: Sides, stored: Mapping[str, AuditRow], *, count_source: bool
+    sides: Sides,
+    stored: Mapping[str, AuditRow],
+    *,
+    count_source: bool,
+    src_where: Mapping[str, str] | None = None,
+    tgt_where: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, int], dict[str, int], Any, Any]:
     """Source and target counts of the schema's tables; the source side concurrently when it can.
 
@@ -78,10 +86,12 @@ def count_both(
     pool = ThreadPoolExecutor(1, thread_name_prefix="count-source") if sides.concurrent else None
     try:
         pending = (
-            sides.on_source(pool, sides.source.count_tables, sides.src, schema) if count_source else None
+            sides.on_source(pool, sides.source.count_tables, sides.src, schema, None, src_where)
+            if count_source
+            else None
         )
         known = sorted(stored)
-        tgt_counts = sides.on_target(sides.target.count_tables, sides.tgt, schema, known)
+        tgt_counts = sides.on_target(sides.target.count_tables, sides.tgt, schema, known, tgt_where)
         tgt_at = utcnow()
         if pending is None:
             src_counts = {t: r.src_row_count for t, r in stored.items() if r.src_present}
@@ -94,12 +104,19 @@ def count_both(
             pool.shutdown(wait=True)
     new = sorted(src_counts.keys() - stored.keys())
     if new:
-        tgt_counts.update(sides.on_target(sides.target.count_tables, sides.tgt, schema, new))
+        tgt_counts.update(sides.on_target(sides.target.count_tables, sides.tgt, schema, new, tgt_where))
         tgt_at = utcnow()
     return src_counts, tgt_counts, src_at, tgt_at
 
 
-def compare(sides: Sides, tables: Sequence[str], *, max_keys: int) -> list[Comparison]:
+def compare(
+    sides: Sides,
+    tables: Sequence[str],
+    *,
+    max_keys: int,
+    normalisation: Normalisation | None = None,
+    row_filters: Mapping[str, RowFilter] | None = None,
+) -> list[Comparison]:
     """Fingerprint ``tables`` on both sides; each table's reads leave no locks behind.
 
     A table whose columns cannot be fingerprinted is left to the counts (logged by the caller);
@@ -111,23 +128,50 @@ def compare(sides: Sides, tables: Sequence[str], *, max_keys: int) -> list[Compa
     for table in tables:
         with sides.source.dialect.released_reads(sides.src), sides.target.dialect.released_reads(sides.tgt):
             try:
-                out.append(compare_table(sides.src, sides.tgt, sides.schema, table, max_keys=max_keys))
+                compared = compare_table(
+                    sides.src,
+                    sides.tgt,
+                    sides.schema,
+                    table,
+                    max_keys=max_keys,
+                    normalisation=normalisation,
+                    row_filter=(row_filters or {}).get(table),
+                )
+                out.append(compared)
             except FingerprintUnsupported:
                 continue
     return out
 
 
 def refresh_look(
-    sides: Sides, stored: Mapping[str, AuditRow], *, count_source: bool, mode: str, max_keys: int
+    sides: Sides,
+    stored: Mapping[str, AuditRow],
+    *,
+    count_source: bool,
+    mode: str,
+    max_keys: int,
+    normalisation: Normalisation | None = None,
+    row_filters: Mapping[str, RowFilter] | None = None,
 ) -> Look:
-    """Everything one refresh observes: both sides' counts, then the fingerprints that rule 1 picks."""
-    src_counts, tgt_counts, src_at, tgt_at = count_both(sides, stored, count_source=count_source)
+    """Everything one refresh observes: both sides' columns (one catalog read each) and the schema drift
+    they show, both sides' counts (under the row filters that apply), then the fingerprints that rule 1
+    picks (under the same filters)."""
+    src_cols, tgt_cols = read_columns(sides)
+    applied = applied_filters(row_filters or {}, src_cols, tgt_cols)
+    src_where = {t: f.sql(sides.source.dialect.sqlglot_dialect) for t, f in applied.items()}
+    tgt_where = {t: f.sql(sides.target.dialect.sqlglot_dialect) for t, f in applied.items()}
+    src_counts, tgt_counts, src_at, tgt_at = count_both(
+        sides, stored, count_source=count_source, src_where=src_where, tgt_where=tgt_where
+    )
     candidates = fingerprint_candidates(mode, stored, src_counts, tgt_counts)
-    comparisons = compare(sides, candidates, max_keys=max_keys)
+    comparisons = compare(
+        sides, candidates, max_keys=max_keys, normalisation=normalisation, row_filters=applied
+    )
     by_table = {c.table: c for c in comparisons}
     observations = []
     for table in sorted(stored.keys() | src_counts.keys()):
         comparison = by_table.get(table)
+        diff = schema_diff(sides, src_cols.get(table), tgt_cols.get(table))
         observations.append(
             Observation(
                 table,
@@ -137,6 +181,48 @@ def refresh_look(
                 tgt_row_count=tgt_counts.get(table),
                 src_fingerprint=comparison.source if comparison else None,
                 tgt_fingerprint=comparison.target if comparison else None,
+                schema_drift=diff.drifted if diff else False,
+                schema_diff=diff.detail() if diff else None,
+                filtered=table in applied,
             )
         )
-    return Look(observations, count_source, src_at, tgt_at, comparisons)
+    return Look(observations, count_source, src_at, tgt_at, comparisons, filtered=sorted(applied))
+
+
+def read_columns(sides: Sides) -> tuple[dict[str, list[Column]], dict[str, list[Column]]]:
+    """Every table's columns on each side: one catalog read per side for the whole schema."""
+
+    def columns(hook: MigrationAuditHook, session: Session) -> dict[str, list[Column]]:
+        dialect = hook.dialect
+        return columns_by_table(dialect.list_schema_columns(session, sides.schema), dialect.type_widths)
+
+    src = sides.on_source(None, columns, sides.source, sides.src).result()
+    return src, sides.on_target(columns, sides.target, sides.tgt)
+
+
+def schema_diff(
+    sides: Sides, src: Sequence[Column] | None, tgt: Sequence[Column] | None
+) -> SchemaDiff | None:
+    """The table's column differences, or ``None`` when it is not on both sides."""
+    if not src or not tgt:
+        return None
+    fold = sides.source.dialect.folds_identifier_case or sides.target.dialect.folds_identifier_case
+    return drift.compare(src, tgt, fold_case=fold)
+
+
+def applied_filters(
+    filters: Mapping[str, RowFilter],
+    src_cols: Mapping[str, Sequence[Column]],
+    tgt_cols: Mapping[str, Sequence[Column]],
+) -> dict[str, RowFilter]:
+    """The row filter of each table that has one (``filters.filter_for``, on the columns both sides have)."""
+    if not filters:
+        return {}
+    out = {}
+    for table in src_cols.keys() | tgt_cols.keys():
+        tgt_names = {c.name.casefold() for c in tgt_cols.get(table, ())}
+        names = [c.name for c in src_cols.get(table, ()) if c.name.casefold() in tgt_names]
+        chosen = filter_for(filters, table, names)
+        if chosen is not None:
+            out[table] = chosen
+    return out

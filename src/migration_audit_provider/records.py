@@ -33,6 +33,10 @@ class AuditRow:
     update_ts: Any = None
     created_ts: Any = None
     last_run_id: str | None = None
+    schema_drift: bool | None = None
+    """The columns differ in a way a copy cannot bridge (status ``drift``); see ``drift.py``."""
+    schema_diff: str | None = None
+    """JSON of the column differences, drift and allowed widenings (``None``: the columns agree)."""
 
     @property
     def table(self) -> str:
@@ -41,7 +45,7 @@ class AuditRow:
 
 AUDIT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(AuditRow))
 """Every column of ``<store>.audit``."""
-_FLAGS = ("src_present", "tgt_present", "export_success")
+_FLAGS = ("src_present", "tgt_present", "export_success", "schema_drift")
 
 
 def audit_rows(cursor: Any) -> Iterator[AuditRow]:
@@ -82,6 +86,12 @@ class Observation:
     src_fingerprint: str | None = None
     tgt_fingerprint: str | None = None
     """Content fingerprints, both or neither; taken only when the counts agree."""
+    schema_drift: bool | None = None
+    """Columns compared and a difference found that a copy cannot bridge; ``None``: not compared."""
+    schema_diff: str | None = None
+    """The differences as JSON (``drift.SchemaDiff.detail``), ``None`` when the columns agree."""
+    filtered: bool = False
+    """Counted (and fingerprinted) under a row filter from the settings."""
 
 
 STAGE_COLUMNS: tuple[str, ...] = (
@@ -97,6 +107,8 @@ STAGE_COLUMNS: tuple[str, ...] = (
     "count_method",
     "src_fingerprint",
     "tgt_fingerprint",
+    "schema_drift",
+    "schema_diff",
 )
 """The columns of one staged row (``stage_counts.sql`` names the same), in the order
 :func:`migration_audit_provider.status.staged_rows` builds them."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from migration_audit_provider.filters import FILTERED_COUNT_METHOD
 from migration_audit_provider.records import AuditRow, Observation
 
 DECIDE_STATUS = "decide_status"
@@ -63,8 +64,10 @@ def staged_rows(
     from the stored one is marked as taken in this pass (``*_counted_at`` gets the mark,
     ``count_method`` is set); anything else keeps its stored time and method (NULL in the stage).
     Fingerprints: new ones replace the stored pair; without new ones, a count change drops the stored
-    pair (it described other rows), otherwise it is kept. A row whose merged inputs equal the stored
-    ones (and has a status) is left out unless ``force``.
+    pair (it described other rows), otherwise it is kept. Schema drift: a compared observation
+    replaces the stored flag and difference, one that did not compare keeps them. A count taken under a
+    row filter is marked ``count(*) where``. A row whose merged inputs equal the stored ones (and has a
+    status) is left out unless ``force``.
 
     Returns the rows and how many of them are tables new to the audit.
     """
@@ -82,17 +85,24 @@ def staged_rows(
             sf, tf = was.src_fingerprint, was.tgt_fingerprint
         else:
             sf = tf = None
-        unchanged = (sc, tc, sf, tf, sp, tp) == (
+        if obs.schema_drift is None:  # columns not compared: keep what is stored
+            drift, diff = was.schema_drift, was.schema_diff
+        else:
+            drift, diff = obs.schema_drift, obs.schema_diff
+        unchanged = (sc, tc, sf, tf, sp, tp, bool(drift), diff) == (
             was.src_row_count,
             was.tgt_row_count,
             was.src_fingerprint,
             was.tgt_fingerprint,
             was.src_present,
             was.tgt_present,
+            bool(was.schema_drift),
+            was.schema_diff,
         )
         if unchanged and was.export_status and not force:
             continue
         new_tables += old is None
+        method = FILTERED_COUNT_METHOD if obs.filtered else COUNT_METHOD
         staged.append(
             (
                 *head,
@@ -103,9 +113,11 @@ def staged_rows(
                 tc,
                 src_mark if src_counted else None,
                 tgt_mark if tgt_counted else None,
-                COUNT_METHOD if src_counted or tgt_counted else None,
+                method if src_counted or tgt_counted else None,
                 sf,
                 tf,
+                bool(drift),
+                diff,
             )
         )
     return staged, new_tables

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from migration_audit_provider import store_versions
 from migration_audit_provider.constants import DEFAULT_STORE_SCHEMA, STATUSES
 from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.filters import FILTERED_COUNT_METHOD
 from migration_audit_provider.records import STAGE_COLUMNS, AuditRow, Observation, audit_rows, column_list
 from migration_audit_provider.status import COUNT_METHOD, DECIDE_STATUS, staged_rows
 
@@ -53,6 +54,8 @@ INPUT_COLUMNS = (
     "tgt_row_count",
     "src_fingerprint",
     "tgt_fingerprint",
+    "schema_drift",
+    "schema_diff",
 )
 """The audit row fields the status pass compares (``read_inputs.sql``)."""
 
@@ -70,6 +73,8 @@ class Look:
     src_counted_at: datetime | None = None
     tgt_counted_at: datetime | None = None
     comparisons: Sequence[Comparison] = ()
+    filtered: Sequence[str] = ()
+    """Tables counted (and fingerprinted) under a row filter: the run log says so."""
 
 
 @dataclass
@@ -145,6 +150,11 @@ class AuditStore:
         cursor = session.execute(self._sql(session, "read_audit"), {"schema": schema})
         return {row.table_name: row for row in audit_rows(cursor)}
 
+    def schema_diffs(self, session: Session, schema: str) -> dict[str, str | None]:
+        """``{table: schema_diff JSON}`` of the schema's tables in status ``drift``, sorted by name."""
+        rows = self.read(session, schema)
+        return {t: rows[t].schema_diff for t in sorted(rows) if rows[t].export_status == "drift"}
+
     def audited_schemas(self, session: Session) -> list[str]:
         return [row[0] for row in session.fetchall(self._sql(session, "list_audited_schemas"))]
 
@@ -204,6 +214,7 @@ class AuditStore:
             started_at=started,
             tables_seen=result.tables_seen,
             rows_changed=result.changed + result.added,
+            count_method=FILTERED_COUNT_METHOD if look.filtered else COUNT_METHOD,
         )
         result.fingerprinted = len(look.comparisons)
         result.summary = self.summary(session, schema)
@@ -283,6 +294,7 @@ class AuditStore:
         started_at: datetime,
         tables_seen: int,
         rows_changed: int,
+        count_method: str = COUNT_METHOD,
     ) -> None:
         session.execute(
             self._sql(session, "record_run"),
@@ -293,7 +305,7 @@ class AuditStore:
                 "table_schema": schema,
                 "started_at": started_at,
                 "finished_at": utcnow(),
-                "count_method": COUNT_METHOD,
+                "count_method": count_method,
                 "tables_seen": tables_seen,
                 "rows_changed": rows_changed,
             },

@@ -47,7 +47,7 @@ class SqliteAuditDialect(AuditDialect):
     """One writer per database file: copies run one after another instead of queueing on the lock."""
     sqlglot_dialect: ClassVar[str] = "sqlite"
     type_widths: ClassVar[dict[str, int]] = {}
-    """SQLite stores every integer in up to 8 bytes and every float in 8, whatever is declared: not compared."""
+    """SQLite keeps any integer in up to 8 bytes and any float in 8, whatever is declared: not compared."""
 
     def begin(self, conn: sqlite3.Connection, schemas: Sequence[str], *, write: bool) -> None:
         conn.isolation_level = None  # we open the transaction ourselves

@@ -9,7 +9,7 @@ the transaction, commits or rolls back, and closes it. Nothing connects until a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -103,9 +103,15 @@ class MigrationAuditHook(BaseHook):
             raise AuditInputError(f"schema {schema!r} does not exist on connection {self.conn_id!r}")
 
     def count_tables(
-        self, session: Session, schema: str, tables: Sequence[str] | None = None
+        self,
+        session: Session,
+        schema: str,
+        tables: Sequence[str] | None = None,
+        where: Mapping[str, str] | None = None,
     ) -> dict[str, int]:
         """Exact row counts of ``tables`` (default: every table of ``schema`` in the catalog).
+
+        ``where``: per table, a validated row filter rendered for this database (see ``filters.py``).
 
         Tables the catalog does not list are left out of the result: the caller sees them as absent.
         A table dropped between the catalog read and the count makes the catalog be read once more.
@@ -117,7 +123,7 @@ class MigrationAuditHook(BaseHook):
                 listed = [t for t in tables if t in present]
             try:
                 with self.dialect.released_reads(session):
-                    return self.dialect.count_rows(session, schema, listed)
+                    return self.dialect.count_rows(session, schema, listed, where=where)
             except Exception:
                 if attempt == 2:
                     raise

@@ -19,11 +19,13 @@ from migration_audit_provider.constants import (
     DEFAULT_TARGET_CONN_ID,
     FINGERPRINT_MODES,
     IGNORED_BY_CHECK,
+    NEVER_RERUN,
     ON_INCOMPLETE,
     RERUN_STATUSES,
     STATUSES,
 )
 from migration_audit_provider.exceptions import AuditIncompleteError, AuditInputError
+from migration_audit_provider.filters import parse_filters
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.observe import Sides, refresh_look
 from migration_audit_provider.records import AuditRow, Observation
@@ -158,6 +160,9 @@ class RefreshAuditOperator(BaseAuditOperator):
         with a one-column primary key, the differing keys are found and recorded in the history.
     :param max_mismatch_keys: differing keys recorded at most per table.
     :param force: restage every table even if its counts did not change (repairs hand edits).
+    :param row_filters: ``{table or "*": boolean SQL expression}`` from the settings file, applied to
+        counts and fingerprints on both sides (``filters.py``). Not a template field: a filter never
+        comes from a trigger's params; it is validated again here.
     """
 
     template_fields: Sequence[str] = (*BaseAuditOperator.template_fields, "count_source", "fingerprint")
@@ -169,6 +174,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         fingerprint: str = DEFAULT_FINGERPRINT_MODE,
         max_mismatch_keys: int = 100,
         force: bool = False,
+        row_filters: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -176,6 +182,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         self.fingerprint = fingerprint
         self.max_mismatch_keys = max_mismatch_keys
         self.force = force
+        self.row_filters = row_filters
 
     def execute(self, context: Context) -> dict[str, Any]:
         mode = self.checked_fingerprint_mode()
@@ -209,7 +216,12 @@ class RefreshAuditOperator(BaseAuditOperator):
                 self.store.ensure(tgt)
                 sides = Sides(self.source, self.target, src, tgt, schema)
                 look = partial(
-                    refresh_look, sides, count_source=count_source, mode=mode, max_keys=self.max_mismatch_keys
+                    refresh_look,
+                    sides,
+                    count_source=count_source,
+                    mode=mode,
+                    max_keys=self.max_mismatch_keys,
+                    row_filters=parse_filters(self.row_filters, "row_filters"),
                 )
                 result = self.store.refresh(
                     tgt, schema, look, context=context, step="refresh", force=self.force
@@ -282,7 +294,16 @@ class GetRejectsOperator(BaseAuditOperator):
         if _truthy(self.include_overload):
             wanted.add("overload")
         with self.store.session() as session:
-            tables = self.store.tables_with_status(session, schema, wanted)
+            drifted = self.store.tables_with_status(session, schema, NEVER_RERUN)
+            tables = self.store.tables_with_status(session, schema, wanted - set(NEVER_RERUN))
+        if drifted:
+            self.log.warning(
+                "Not rerun: %s table(s) of %s whose columns drifted, a copy cannot fix them (DDL fix "
+                "needed): %s",
+                len(drifted),
+                schema,
+                ", ".join(drifted[:50]),
+            )
         batches = [tables[i : i + self.batch_size] for i in range(0, len(tables), self.batch_size)]
         self.log.info(
             "%s table(s) of %s in %s: %s batch(es)", len(tables), schema, sorted(wanted), len(batches)
@@ -330,14 +351,34 @@ class CheckAuditOperator(BaseAuditOperator):
         with self.store.session() as session:
             summary = self.store.summary(session, schema)
             incomplete = self.store.tables_with_status(session, schema, not_ok)
+            drifted = self.store.schema_diffs(session, schema) if "drift" in not_ok else {}
         summary["incomplete"] = incomplete[: self.max_names]
         summary["incomplete_count"] = len(incomplete)
+        summary["drift"] = dict(list(drifted.items())[: self.max_names])
         self.log.info("Audit result for %s: %s", schema, summary["by_status"])
         if incomplete:
             shown = ", ".join(repr(t) for t in incomplete[: self.max_names])
             more = f" and {len(incomplete) - self.max_names} more" if len(incomplete) > self.max_names else ""
             message = f"{len(incomplete)} table(s) of {schema!r} are not complete: {shown}{more}"
+            if drifted:
+                message += "; drift (columns differ, a DDL fix is needed, not rerun): " + "; ".join(
+                    f"{t!r}: {_drift_summary(d)}" for t, d in list(drifted.items())[: self.max_names]
+                )
             if self.on_incomplete == "fail":
                 raise AuditIncompleteError(message)
             self.log.warning(message)
         return summary
+
+
+
+def _drift_summary(detail: str | None) -> str:
+    """``column change (source -> target)`` for each blocking difference of a ``schema_diff``."""
+    import json
+
+    try:
+        entries = json.loads(detail or "{}").get("drift", [])
+    except ValueError:
+        return str(detail)
+    return ", ".join(
+        f"{e['column']} {e['change']} ({e.get('source') or '-'} -> {e.get('target') or '-'})" for e in entries
+    )
