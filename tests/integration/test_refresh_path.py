@@ -65,3 +65,25 @@ def test_one_refresh_reads_the_audit_once_and_opens_each_connection_once(
     assert column_list(INPUT_COLUMNS) in statements[row_reads[0]]
     locks = [i for i, s in enumerate(statements) if "pg_advisory_xact_lock" in s]
     assert locks and locks[-1] < row_reads[0]  # the rows are read under the schema's lock
+
+
+def test_postgres_counts_small_tables_in_serial_batches_and_big_ones_alone(pg_pair, context, monkeypatch):
+    from migration_audit_provider.dialects import postgres
+
+    source, target = pg_pair
+    source.create_table("sales", "big", 0)
+    source.execute("INSERT INTO sales.big SELECT g, 'row ' || g FROM generate_series(1, 20000) g")
+    monkeypatch.setattr(postgres, "BIG_TABLE_BYTES", 512 * 1024)  # "big" is ~1 MB; the others ~16 kB
+    _, statements = spy(monkeypatch)
+
+    summary = InitAuditOperator(task_id="init", schema="sales").execute(context)
+
+    assert summary["by_status"] == {"pending": 6}
+    counts = [s for s in statements if "COUNT(*) AS n FROM" in s]
+    assert len(counts) == 2, counts  # one batch of the five small tables, one statement for the big one
+    assert '"big"' not in counts[0] and counts[0].count("UNION ALL") == 4
+    assert counts[1] == 'SELECT 0 AS pos, COUNT(*) AS n FROM "sales"."big"'
+    serial = [i for i, s in enumerate(statements) if "max_parallel_workers_per_gather" in s]
+    assert len(serial) == 1 and serial[0] < statements.index(counts[0])  # only the small batch is serial
+    rows = target.execute("SELECT src_row_count FROM migration.audit WHERE table_name = 'big'")
+    assert rows == [(20000,)]
