@@ -24,6 +24,7 @@ from migration_audit_provider.operators.audit import (
     RefreshAuditOperator,
 )
 from migration_audit_provider.operators.copy import DataRunOperator, RejectRerunOperator
+from migration_audit_provider.operators.lease import LeaseRenewal, ReleaseLeaseOperator, TakeLeaseSensor
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -115,6 +116,10 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
         "store_schema": settings.store_schema,
         "allowed_schemas": [schema],
     }
+    # One run of the schema at a time, backfills included (lease.py): taken first, renewed before each
+    # task (pre_execute: a run that lost it fails instead of working on), released in a teardown.
+    lease = {"schema": schema, "conn_id": settings.target_conn_id, "store_schema": settings.store_schema}
+    common["pre_execute"] = LeaseRenewal(**lease)
     schedule: Any = migration_batch_asset(schema)
     if settings.schedule:
         schedule = AssetOrTimeSchedule(
@@ -139,6 +144,7 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             return validate_run_params(params or {}, schema)
 
         validated = validate_params()
+        take_lease = TakeLeaseSensor(task_id="take_lease", **lease)
         init = InitAuditOperator(task_id="init_audit", **common)
         refresh = RefreshAuditOperator(
             task_id="refresh_audit",
@@ -173,9 +179,10 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             data_run = DataRunOperator(
                 task_id="data_run", max_workers=settings.max_workers, fail_on_error=False, **common
             )
-            validated >> init >> data_run >> refresh
+            validated >> take_lease >> init >> data_run >> refresh
         else:
-            validated >> init >> refresh
+            validated >> take_lease >> init >> refresh
         refresh >> get_rejects >> rerun >> final_refresh >> check
+        check >> ReleaseLeaseOperator(task_id="release_lease", **lease).as_teardown(setups=take_lease)
     dag.fileloc = fileloc
     return dag

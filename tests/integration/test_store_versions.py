@@ -108,7 +108,9 @@ def normal(rows: list[tuple]) -> list[tuple]:
 
 
 def test_a_0_1_0_store_is_upgraded_keeping_every_row_and_its_history(target):
-    run_script(target, V010_DDL.format(**dict(zip(("event_id", "float"), V010_TYPES[target.kind]))))
+    run_script(
+        target, V010_DDL.format(**dict(zip(("event_id", "float"), V010_TYPES[target.kind], strict=True)))
+    )
     insert(
         target,
         "audit",
@@ -145,7 +147,9 @@ def test_a_0_1_0_store_is_upgraded_keeping_every_row_and_its_history(target):
 
 
 def test_the_upgraded_store_takes_a_run(source, target, context):
-    run_script(target, V010_DDL.format(**dict(zip(("event_id", "float"), V010_TYPES[target.kind]))))
+    run_script(
+        target, V010_DDL.format(**dict(zip(("event_id", "float"), V010_TYPES[target.kind], strict=True)))
+    )
     insert(target, "audit", V010_AUDIT, [("sales", "a", 5, 5, "complete", T1, T0)])
     source.create_schema("sales")
     source.create_table("sales", "a", 5)
