@@ -50,6 +50,14 @@ def copy_in_progress(target) -> bool:
             (target.info["dbname"],),
         )
         return bool(rows)
+    if target.kind == "vertica":  # the emulated cluster's server runs the COPY into its PostgreSQL
+        emulator, cluster = target.info["emulator"], target.info["cluster"]
+        with emulator.pg_connect(cluster) as conn:
+            rows = conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND query ILIKE 'COPY%%FROM STDIN%%'",
+                (emulator.clusters[cluster.lower()].dbname,),
+            ).fetchall()
+        return bool(rows)
     # SQLite writes through a rollback journal while the replace is open
     return (target.info["folder"] / "s.db-journal").exists()
 
