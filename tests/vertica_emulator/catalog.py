@@ -61,6 +61,10 @@ CREATE CAST (varchar AS float8) WITH INOUT AS ASSIGNMENT;
 CREATE FUNCTION v_emulator.to_hex(bytea) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT encode($1, 'hex') $$;
 
+-- ROUND(NUMERIC, INTEGER): Vertica's INTEGER is 64-bit; PostgreSQL has round(numeric, int4) only.
+CREATE FUNCTION v_emulator.round(numeric, bigint) RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT pg_catalog.round($1, CAST($2 AS integer)) $$;
+
 -- HEX_TO_BINARY('[0x]hex'): the VARBINARY the hexadecimal digits denote.
 CREATE FUNCTION v_emulator.hex_to_binary(text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT decode(regexp_replace($1, '^0[xX]', ''), 'hex') $$;
