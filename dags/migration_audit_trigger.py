@@ -34,6 +34,7 @@ with DAG(
     params={
         "schema": Param(next(iter(SETTINGS)), type="string", enum=list(SETTINGS), title="Schema"),
         "count_source": Param(True, type="boolean", title="Recount the source"),
+        "full_reload": Param(False, type="boolean", title="Copy every table (not only what changed)"),
         "rerun_partials": Param(False, type="boolean", title="Rerun partial tables too"),
         "rerun_overloads": Param(False, type="boolean", title="Rerun overloaded tables too"),
         "fingerprint": Param(

@@ -51,6 +51,8 @@ class SchemaSettings:
     start_date: str = "2026-01-01"
     data_run: bool = True
     """Copy the schema's tables before auditing; ``false`` for an audit-only DAG."""
+    full_reload: bool = False
+    """The data run copies every table, not only those that need it (see ``status.tables_to_copy``)."""
     max_workers: int = 4
     rerun_batch_size: int = 100
     count_source: bool = True
@@ -120,7 +122,7 @@ def _check_values(s: SchemaSettings, source: str) -> None:
     where = f"{source}: schema {s.schema!r}"
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,250}", s.dag_id):
         raise AuditInputError(f"{where}: dag_id {s.dag_id!r} may hold only letters, digits, '_', '.', '-'")
-    for name in ("data_run", "count_source", "rerun_partials", "rerun_overloads"):
+    for name in ("data_run", "full_reload", "count_source", "rerun_partials", "rerun_overloads"):
         if not isinstance(getattr(s, name), bool):
             raise AuditInputError(f"{where}: {name} must be true or false")
     for name in ("max_workers", "rerun_batch_size"):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 TAGS = ["migration-audit"]
-BOOLEAN_PARAMS = ("count_source", "rerun_partials", "rerun_overloads")
+BOOLEAN_PARAMS = ("count_source", "rerun_partials", "rerun_overloads", "full_reload")
 
 
 def migration_batch_asset(schema: str) -> Asset:
@@ -60,6 +60,13 @@ def audit_params(settings: SchemaSettings) -> dict[str, Param]:
             type="boolean",
             title="Recount the source",
             description="Recount source tables too, so a source that changed shows as partial/overload.",
+        ),
+        "full_reload": Param(
+            settings.full_reload,
+            type="boolean",
+            title="Copy every table",
+            description="The data run copies every table; otherwise only those not complete, changed "
+            "in the source since the last audit, or never copied.",
         ),
         "rerun_partials": Param(settings.rerun_partials, type="boolean", title="Rerun partial tables too"),
         "rerun_overloads": Param(
@@ -177,7 +184,11 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
 
         if settings.data_run:
             data_run = DataRunOperator(
-                task_id="data_run", max_workers=settings.max_workers, fail_on_error=False, **common
+                task_id="data_run",
+                max_workers=settings.max_workers,
+                fail_on_error=False,
+                full_reload="{{ params.full_reload }}",
+                **common,
             )
             validated >> take_lease >> init >> data_run >> refresh
         else:

@@ -1,5 +1,8 @@
 """What decides a table's status: three rules, in one place.
 
+0. **Which tables the data run copies** (:func:`tables_to_copy`): those not ``complete``, changed
+   in the source since the last audit (init has just recounted it, so their status says so), or
+   never copied; every one with ``full_reload``.
 1. **Which tables get their content compared** (:func:`fingerprint_candidates`): tables whose counts
    agree, and - in the default ``new_complete`` mode - only those that just turned complete or are a
    ``mismatch`` still; ``all`` takes every one, ``off`` none.
@@ -22,6 +25,22 @@ from migration_audit_provider.records import AuditRow, Observation
 DECIDE_STATUS = "decide_status"
 """The statement file of rule 3."""
 COUNT_METHOD = "count(*)"
+
+
+def tables_to_copy(
+    stored: Mapping[str, AuditRow], copied: Iterable[str], *, full_reload: bool
+) -> list[str]:
+    """Rule 0: the tables present in the source that the data run copies, sorted.
+
+    Run after init, whose fresh source counts have re-decided each status: a table whose source
+    grew or shrank since the last audit is ``partial``/``overload`` by then, a new one ``pending``.
+    """
+    done = set(copied)
+    return sorted(
+        table
+        for table, row in stored.items()
+        if row.src_present and (full_reload or row.export_status != "complete" or table not in done)
+    )
 
 
 def fingerprint_candidates(

@@ -150,6 +150,11 @@ class AuditStore:
         cursor = session.execute(self._sql(session, "read_audit"), {"schema": schema})
         return {row.table_name: row for row in audit_rows(cursor)}
 
+    def copied_tables(self, session: Session, schema: str) -> list[str]:
+        """Tables of ``schema`` that a copy has filled at least once without an error."""
+        rows = session.fetch_dicts(self._sql(session, "list_copied_tables"), {"schema": schema})
+        return [r["table_name"] for r in rows]
+
     def schema_diffs(self, session: Session, schema: str) -> dict[str, str | None]:
         """``{table: schema_diff JSON}`` of the schema's tables in status ``drift``, sorted by name."""
         rows = self.read(session, schema)

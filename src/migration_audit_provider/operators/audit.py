@@ -209,7 +209,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         return result
 
     def refresh_schema(self, schema: str, mode: str, context: Context) -> dict[str, Any]:
-        count_source = _truthy(self.count_source)
+        count_source = truthy(self.count_source)
         with self.source.session([schema]) as src:
             self.source.require_schema(src, schema)  # before anything is written
             with self.store.session(schema, write=True) as tgt:
@@ -289,9 +289,9 @@ class GetRejectsOperator(BaseAuditOperator):
         if self.batch_size < 1:
             raise AuditInputError(f"batch_size must be at least 1, got {self.batch_size}")
         wanted = set(self.statuses)
-        if _truthy(self.include_partial):
+        if truthy(self.include_partial):
             wanted.add("partial")
-        if _truthy(self.include_overload):
+        if truthy(self.include_overload):
             wanted.add("overload")
         with self.store.session() as session:
             drifted = self.store.tables_with_status(session, schema, NEVER_RERUN)
@@ -311,7 +311,7 @@ class GetRejectsOperator(BaseAuditOperator):
         return batches
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     """Template-rendered flags arrive as strings (``"True"``) unless the DAG renders native objects."""
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -368,7 +368,6 @@ class CheckAuditOperator(BaseAuditOperator):
                 raise AuditIncompleteError(message)
             self.log.warning(message)
         return summary
-
 
 
 def _drift_summary(detail: str | None) -> str:

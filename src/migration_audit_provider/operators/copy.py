@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowSkipException
 
 from migration_audit_provider.exceptions import AuditInputError, CopyFailedError
-from migration_audit_provider.operators.audit import BaseAuditOperator
+from migration_audit_provider.operators.audit import BaseAuditOperator, truthy
+from migration_audit_provider.status import tables_to_copy
 from migration_audit_provider.store import AuditStore
 from migration_audit_provider.transfers import (
     DEFAULT_BATCH_SIZE,
@@ -125,15 +126,25 @@ class BaseCopyOperator(BaseAuditOperator):
 
 
 class DataRunOperator(BaseCopyOperator):
-    """Copy every audited table of a schema from the source to the target, a few at a time.
+    """Copy a schema's tables that need it from the source to the target, a few at a time.
 
-    The tables are those the audit store has as present in the source; if the store knows nothing of
-    the schema yet, every table of the source catalog. A table that fails does not stop the others;
+    Which tables: ``status.tables_to_copy`` - those present in the source that are not ``complete``,
+    changed in the source since the last audit, or never copied; with ``full_reload``, every table
+    the store has as present in the source. If the store knows nothing of the schema yet, every table
+    of the source catalog. A table that fails does not stop the others;
     the task fails at the end, naming the failed tables. Target tables that do not exist are
     reported as ``missing`` and do not fail the task. Returns a summary (copied, failed, missing,
-    rows written, seconds); a schema with no tables gives an empty one (not a skip, so that the
-    refresh after the data run still runs).
+    rows written, seconds, and how many tables were left as they were); a schema with no tables
+    gives an empty one (not a skip, so that the refresh after the data run still runs).
+
+    :param full_reload: copy every table, not only those that need it.
     """
+
+    template_fields: Sequence[str] = (*BaseCopyOperator.template_fields, "full_reload")
+
+    def __init__(self, *, full_reload: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.full_reload = full_reload
 
     def execute(self, context: Context) -> dict[str, Any]:
         schema = self.checked_schema(self.schema)
@@ -144,11 +155,18 @@ class DataRunOperator(BaseCopyOperator):
         with self.store.session(write=True) as session:
             self.store.ensure(session)
             audited = self.store.read(session, schema)
+            copied = self.store.copied_tables(session, schema)
         if audited:
-            tables = sorted(t for t, row in audited.items() if row.src_present)
+            full = truthy(self.full_reload)
+            tables = tables_to_copy(audited, copied, full_reload=full)
+            present = sum(1 for row in audited.values() if row.src_present)
+            reason = " (full reload)" if full else ""
+            self.log.info("%s of %s table(s) of %s need copying%s", len(tables), present, schema, reason)
         else:
-            tables = list(catalog)
-        return self.run_copies(schema, tables, context)
+            tables, present = list(catalog), len(catalog)
+        summary = self.run_copies(schema, tables, context)
+        summary["unchanged"] = present - len(tables)
+        return summary
 
 
 class RejectRerunOperator(BaseCopyOperator):
