@@ -35,6 +35,7 @@ from migration_audit_provider.constants import (
 )
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.filters import parse_filters
+from migration_audit_provider.fingerprint import Normalisation
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class SchemaSettings:
     on_incomplete: str = DEFAULT_ON_INCOMPLETE
     fingerprint: str = DEFAULT_FINGERPRINT_MODE
     """Compare the content of tables whose counts agree: ``new_complete``, ``all`` or ``off``."""
+    float_digits: int = Normalisation.float_digits
+    """Cross-engine fingerprints compare floating-point values to this many significant digits (1-15)."""
+    timestamp_digits: int = Normalisation.timestamp_digits
+    """Cross-engine fingerprints compare this many fractional digits of seconds (0-6), in UTC."""
+    char_padding: str = Normalisation.char_padding
+    """``ignore`` (default) or ``keep`` trailing spaces of ``CHAR(n)`` columns in fingerprints."""
     retries: int = 2
     filters: dict[str, str] | None = None
     """Row filters for tables still being written: ``{table or "*": boolean SQL expression}``, applied
@@ -133,6 +140,10 @@ def _check_values(s: SchemaSettings, source: str) -> None:
         raise AuditInputError(f"{where}: retries must be a non-negative integer")
     if s.fingerprint not in FINGERPRINT_MODES:
         raise AuditInputError(f"{where}: fingerprint must be one of {FINGERPRINT_MODES}")
+    try:
+        Normalisation(s.float_digits, s.timestamp_digits, s.char_padding)
+    except AuditInputError as err:
+        raise AuditInputError(f"{where}: {err}") from err
     if s.on_incomplete not in ON_INCOMPLETE:
         raise AuditInputError(f"{where}: on_incomplete must be one of {ON_INCOMPLETE}")
     parse_filters(s.filters, f"{where}: filters")

@@ -158,6 +158,9 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             count_source="{{ params.count_source }}",
             fingerprint="{{ params.fingerprint }}",
             row_filters=settings.filters,
+            float_digits=settings.float_digits,
+            timestamp_digits=settings.timestamp_digits,
+            char_padding=settings.char_padding,
             **common,
         )
         get_rejects = GetRejectsOperator(
@@ -175,6 +178,9 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             count_source="{{ params.count_source }}",
             fingerprint="{{ params.fingerprint }}",
             row_filters=settings.filters,
+            float_digits=settings.float_digits,
+            timestamp_digits=settings.timestamp_digits,
+            char_padding=settings.char_padding,
             trigger_rule="none_failed",  # runs when there was nothing to rerun (rerun skipped)
             **common,
         )

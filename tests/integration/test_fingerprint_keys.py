@@ -269,3 +269,22 @@ def test_normalisation_settings_are_validated():
                 {"float_digits": True}):  # fmt: skip
         with pytest.raises(AuditInputError):
             Normalisation(**bad)
+
+
+def test_tolerance_settings_are_validated_in_the_settings_file_and_reach_the_operator():
+    from migration_audit_provider.config import parse_settings
+    from migration_audit_provider.exceptions import AuditInputError
+    from migration_audit_provider.operators.audit import RefreshAuditOperator
+
+    (settings,) = parse_settings({"schemas": {"sales": {"float_digits": 9, "timestamp_digits": 3}}})
+    assert (settings.float_digits, settings.timestamp_digits, settings.char_padding) == (9, 3, "ignore")
+    for bad in ({"float_digits": 16}, {"timestamp_digits": -1}, {"char_padding": "strip"}):
+        with pytest.raises(AuditInputError, match="schema 'sales'"):
+            parse_settings({"schemas": {"sales": bad}})
+    op = RefreshAuditOperator(task_id="r", schema="sales", float_digits="9", timestamp_digits="{{ x }}")
+    assert {"float_digits", "timestamp_digits", "char_padding"} <= set(op.template_fields)
+    op.timestamp_digits = "3"  # as rendered from a template
+    assert op.checked_normalisation() == Normalisation(float_digits=9, timestamp_digits=3)
+    op.float_digits = "nine"
+    with pytest.raises(AuditInputError, match="float_digits"):
+        op.checked_normalisation()

@@ -26,6 +26,7 @@ from migration_audit_provider.constants import (
 )
 from migration_audit_provider.exceptions import AuditIncompleteError, AuditInputError
 from migration_audit_provider.filters import parse_filters
+from migration_audit_provider.fingerprint import Normalisation
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.observe import Sides, refresh_look
 from migration_audit_provider.records import AuditRow, Observation
@@ -157,15 +158,28 @@ class RefreshAuditOperator(BaseAuditOperator):
     :param fingerprint: compare content, not only counts, of tables whose counts agree:
         ``"new_complete"`` (default) for those that just turned complete, ``"all"`` for every one,
         ``"off"`` for none. A table with equal counts and different fingerprints is a ``mismatch``;
-        with a one-column primary key, the differing keys are found and recorded in the history.
+        with a primary key (one column or several), the differing key tuples are found and recorded in
+        the history.
     :param max_mismatch_keys: differing keys recorded at most per table.
+    :param float_digits: floating-point values compared to this many significant digits (1-15) when the
+        two sides are different databases (``docs/fingerprints.md``).
+    :param timestamp_digits: fractional digits of seconds compared (0-6; timestamps with a time zone in
+        UTC), when the two sides are different databases.
+    :param char_padding: ``"ignore"`` (default) or ``"keep"`` trailing spaces of ``CHAR(n)`` columns.
     :param force: restage every table even if its counts did not change (repairs hand edits).
     :param row_filters: ``{table or "*": boolean SQL expression}`` from the settings file, applied to
         counts and fingerprints on both sides (``filters.py``). Not a template field: a filter never
         comes from a trigger's params; it is validated again here.
     """
 
-    template_fields: Sequence[str] = (*BaseAuditOperator.template_fields, "count_source", "fingerprint")
+    template_fields: Sequence[str] = (
+        *BaseAuditOperator.template_fields,
+        "count_source",
+        "fingerprint",
+        "float_digits",
+        "timestamp_digits",
+        "char_padding",
+    )
 
     def __init__(
         self,
@@ -174,6 +188,9 @@ class RefreshAuditOperator(BaseAuditOperator):
         fingerprint: str = DEFAULT_FINGERPRINT_MODE,
         max_mismatch_keys: int = 100,
         force: bool = False,
+        float_digits: int | str = Normalisation.float_digits,
+        timestamp_digits: int | str = Normalisation.timestamp_digits,
+        char_padding: str = Normalisation.char_padding,
         row_filters: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -183,6 +200,9 @@ class RefreshAuditOperator(BaseAuditOperator):
         self.max_mismatch_keys = max_mismatch_keys
         self.force = force
         self.row_filters = row_filters
+        self.float_digits = float_digits
+        self.timestamp_digits = timestamp_digits
+        self.char_padding = char_padding
 
     def execute(self, context: Context) -> dict[str, Any]:
         mode = self.checked_fingerprint_mode()
@@ -222,6 +242,7 @@ class RefreshAuditOperator(BaseAuditOperator):
                     mode=mode,
                     max_keys=self.max_mismatch_keys,
                     row_filters=parse_filters(self.row_filters, "row_filters"),
+                    normalisation=self.checked_normalisation(),
                 )
                 result = self.store.refresh(
                     tgt, schema, look, context=context, step="refresh", force=self.force
@@ -242,6 +263,22 @@ class RefreshAuditOperator(BaseAuditOperator):
             summary["by_status"],
         )
         return summary
+
+    def checked_normalisation(self) -> Normalisation:
+        """The tolerances, rendered templates (text) turned back into integers; refused if out of range."""
+
+        def whole(name: str, value: Any) -> int:
+            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                return int(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            raise AuditInputError(f"{name} must be an integer, got {value!r}")
+
+        return Normalisation(
+            float_digits=whole("float_digits", self.float_digits),
+            timestamp_digits=whole("timestamp_digits", self.timestamp_digits),
+            char_padding=str(self.char_padding),
+        )
 
     def checked_fingerprint_mode(self) -> str:
         mode = self.fingerprint if self.fingerprint is not None else "off"
