@@ -89,3 +89,24 @@ def test_bad_config_is_an_import_error(tmp_path, monkeypatch):
     monkeypatch.setenv("MIGRATION_AUDIT_CONFIG", str(config))
     errors = load_bag().import_errors
     assert errors and all("max_workers must be a positive integer" in e for e in errors.values())
+
+
+@pytest.mark.parametrize(
+    "expression, reason",
+    [
+        ("id", "not a boolean expression"),
+        ("id < 10; DROP TABLE orders", ";"),
+        ("id IN (SELECT id FROM other)", "subquer"),
+        ("created_at < now()", "function"),
+    ],
+)
+def test_a_row_filter_that_is_not_one_boolean_expression_is_an_import_error(
+    tmp_path, monkeypatch, expression, reason
+):
+    config = tmp_path / "c.yaml"
+    config.write_text(f'schemas:\n  sales:\n    filters: {{orders: "{expression}"}}\n')
+    monkeypatch.setenv("MIGRATION_AUDIT_CONFIG", str(config))
+    errors = load_bag().import_errors
+    assert errors, "the DAG file imported with a bad filter"
+    for error in errors.values():
+        assert "orders" in error and reason.lower() in error.lower(), error
