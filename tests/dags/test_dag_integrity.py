@@ -52,7 +52,15 @@ def test_dags_import_without_errors_or_database(no_database):
 
 def test_the_chain_per_schema():
     dag = load_bag().dags["migration_audit__sales"]
-    order = ["validate_params", "take_lease", "init_audit", "data_run", "refresh_audit", "get_rejects", "rerun_rejects"]
+    order = [
+        "validate_params",
+        "take_lease",
+        "init_audit",
+        "data_run",
+        "refresh_audit",
+        "get_rejects",
+        "rerun_rejects",
+    ]
     order += ["refresh_again", "audit_result"]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
