@@ -73,6 +73,7 @@ def test_postgres_counts_small_tables_in_serial_batches_and_big_ones_alone(pg_pa
     source, target = pg_pair
     source.create_table("sales", "big", 0)
     source.execute("INSERT INTO sales.big SELECT g, 'row ' || g FROM generate_series(1, 20000) g")
+    source.execute("ANALYZE sales.big")  # what autovacuum does soon after a big load; the plan reads it
     monkeypatch.setattr(postgres, "BIG_TABLE_BYTES", 512 * 1024)  # "big" is ~1 MB; the others ~16 kB
     _, statements = spy(monkeypatch)
 
@@ -87,3 +88,23 @@ def test_postgres_counts_small_tables_in_serial_batches_and_big_ones_alone(pg_pa
     assert len(serial) == 1 and serial[0] < statements.index(counts[0])  # only the small batch is serial
     rows = target.execute("SELECT src_row_count FROM migration.audit WHERE table_name = 'big'")
     assert rows == [(20000,)]
+
+
+def test_postgres_column_catalog_read_equals_information_schema(pg_pair):
+    from migration_audit_provider.sql import load_statement
+
+    source, _ = pg_pair
+    source.execute(
+        "CREATE DOMAIN sales.money2 AS NUMERIC(12,2) NOT NULL; "
+        "CREATE TYPE sales.mood AS ENUM ('ok', 'sad'); "
+        'CREATE TABLE sales."Odd" (a INT NOT NULL, b BIGINT, c VARCHAR(50), d CHAR(3), e TEXT, '
+        "f NUMERIC(10,2), g NUMERIC, h DOUBLE PRECISION, i REAL, j BOOLEAN, k DATE, l TIMESTAMP(3), "
+        "m TIMESTAMPTZ, n BYTEA, o INT[], p sales.money2, q sales.mood, r SMALLINT, s TIME, "
+        "dropped INT); ALTER TABLE sales.\"Odd\" DROP COLUMN dropped"
+    )
+    portable = load_statement("list_schema_columns", "").replace(":schema", "%s")
+    own = load_statement("list_schema_columns", "postgres").replace(":schema", "%s")
+    assert "information_schema.columns" in portable and "pg_attribute" in own
+    expected = source.execute(portable, ("sales",))
+    assert len(expected) == 5 * 2 + 19
+    assert source.execute(own, ("sales",)) == expected

@@ -100,7 +100,7 @@ class PostgresAuditDialect(AuditDialect):
         return counts
 
     def table_sizes(self, session: Session, schema: str) -> dict[str, int]:
-        """Bytes on disk of each table of ``schema`` (one catalog read; a ``stat`` per table)."""
+        """Each table's size as the catalog last measured it (one catalog read, no file access)."""
         rows = session.fetchall(session.statement("count/table_sizes"), {"schema": schema})
         return {name: int(size or 0) for name, size in rows}
 
