@@ -288,3 +288,24 @@ def test_tolerance_settings_are_validated_in_the_settings_file_and_reach_the_ope
     op.float_digits = "nine"
     with pytest.raises(AuditInputError, match="float_digits"):
         op.checked_normalisation()
+
+
+@pytest.mark.parametrize("digits", [15, 8, 1])
+def test_sqlite_float_rounding_gives_postgresql_text_on_many_values(digits, monkeypatch, tmp_path, request):
+    """``sqlite_functions.canon_float`` gives the text ``fingerprint/canon_float.sql`` gives on PostgreSQL."""
+    import random
+
+    from migration_audit_provider.dialects.sqlite_functions import canon_float
+
+    cluster = _make_cluster("postgres", "source", monkeypatch, tmp_path, request)
+    rnd = random.Random(digits)
+    values = [rnd.uniform(-1, 1) * 10 ** rnd.randrange(-12, 20) for _ in range(3_000)]
+    values += [0.1 + 0.2, 2.5, -2.5, 0.5, 1e15, 123456789012345.6, 9.999999999999999e22, 5e-5, -0.0, 1.0]
+    make(cluster, "floats", "id INTEGER PRIMARY KEY, x FLOAT", list(enumerate(values)))
+    with MigrationAuditHook(cluster.conn_id).session([SCHEMA]) as session:
+        canon = session.statement("fingerprint/canon_float").strip().format(col=quote("x"))
+        sql = f"SELECT id, {canon} FROM {quote(SCHEMA)}.{quote('floats')} ORDER BY id"  # noqa: S608
+        rendered = session.fetchall(sql, {"fp_float_digits": digits})
+    mismatches = [(values[i], text, canon_float(values[i], digits)) for i, text in rendered
+                  if text != canon_float(values[i], digits)]  # fmt: skip
+    assert not mismatches, mismatches[:5]

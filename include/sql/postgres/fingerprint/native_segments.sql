@@ -2,4 +2,4 @@
 SELECT {segment} AS seg,
        'native:' || CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(hash_record_extended(ROW({values}), 0)), 0) AS TEXT)
 FROM {table} WHERE {where}
-GROUP BY 1
+GROUP BY seg
