@@ -1,1 +1,1 @@
-SELECT {key}, hash_record_extended(ROW({values}), 0) FROM {table} WHERE {where}
+SELECT {key}, {values} FROM {table} WHERE {where}

@@ -1,5 +1,4 @@
 -- The same value as native_table.sql per bisection segment, in one scan.
-SELECT {segment} AS seg,
-       'native:' || CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(hash_record_extended(ROW({values}), 0)), 0) AS TEXT)
+SELECT {segment} AS seg, 'native:' || CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM({values}), 0) AS TEXT)
 FROM {table} WHERE {where}
 GROUP BY seg
