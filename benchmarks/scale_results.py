@@ -23,12 +23,18 @@ GOALS = {
 }
 
 
-def write(path: Path, record: dict[str, Any]) -> None:
+def write(path: Path, record: dict[str, Any] | None = None) -> None:
+    """Add ``record`` to the JSON beside ``path`` (replacing its label's), then rewrite the Markdown.
+
+    Without ``record``, only rewrite the Markdown from the JSON (``python scale_results.py PATH``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     store = path.with_suffix(".json")
     runs: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
-    runs[record["label"]] = record
-    store.write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")
+    if record is not None:
+        runs[record["label"]] = record
+        store.write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")
+    runs = dict(sorted(runs.items(), key=lambda item: item[1]["started"]))  # oldest run first
     notes = ""
     if path.exists():
         old = path.read_text()
@@ -246,3 +252,9 @@ def summary(record: dict[str, Any]) -> str:
             text += f"; chain after {b['changed_tables']} changed copied {b['copied']['attempted']} tables"
         parts.append(text)
     return f"[{record['label']} @ {record['code']}] " + "; ".join(parts)
+
+
+if __name__ == "__main__":
+    import sys
+
+    write(Path(sys.argv[1]))
