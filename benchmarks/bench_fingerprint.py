@@ -15,8 +15,9 @@ copy (``CREATE DATABASE ... TEMPLATE``) and ``fp_tgt_<k>`` are copies with ``k``
   row's canonical text, plus its ``MD5``, and ``MD5`` of PostgreSQL's own row text (no canonical
   form) for comparison;
 * ``fingerprint`` of one side (the provider's): the **same-engine** native form (PostgreSQL ->
-  PostgreSQL: per-column 64-bit hashes XOR-combined per row, summed) and the **cross-engine** canonical MD5 form (what a
-  PostgreSQL -> Vertica or SQLite pair runs on the PostgreSQL side), each as a ratio to ``COUNT(*)``;
+  PostgreSQL: per-column 64-bit hashes XOR-combined per row, summed) and the **cross-engine**
+  canonical MD5 form (what a PostgreSQL -> Vertica or SQLite pair runs on the PostgreSQL side), each
+  as a ratio to ``COUNT(*)``;
   ``compare_table`` of two equal tables (both sides, hashed at the same time);
 * ``compare_table(..., max_keys=100)`` against the copies with 1 and 100 changed rows: seconds, keys
   found (checked against the keys changed), statements sent, and where the time went.
