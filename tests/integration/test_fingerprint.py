@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import ExitStack
 
 import pytest
@@ -111,11 +110,9 @@ def test_one_changed_value_in_a_million_rows_is_found(pair):
         )
     assert compare(source, target, "big").equal
     target.execute('UPDATE "fp"."big" SET amount = amount + 0.01 WHERE id = 654321')
-    started = time.perf_counter()
     result = compare(source, target, "big")
     assert not result.equal
     assert result.differing_keys == [(654321,)]
-    assert time.perf_counter() - started < 120  # a guard against a runaway bisection, not a benchmark
 
 
 @pytest.mark.parametrize("pair", [("sqlite", "sqlite"), ("postgres", "postgres")], indirect=True)

@@ -309,3 +309,32 @@ def test_sqlite_float_rounding_gives_postgresql_text_on_many_values(digits, monk
     mismatches = [(values[i], text, canon_float(values[i], digits)) for i, text in rendered
                   if text != canon_float(values[i], digits)]  # fmt: skip
     assert not mismatches, mismatches[:5]
+
+
+def test_refresh_records_composite_key_tuples_in_the_history(source, target, context, monkeypatch):
+    """End to end (same engine, on each kind): the operator's refresh finds the key tuple and records it."""
+    import json
+
+    from migration_audit_provider.operators.audit import InitAuditOperator, RefreshAuditOperator
+
+    monkeypatch.setattr(fp, "LEAF_ROWS", 40)
+    columns = "region VARCHAR(10), id INTEGER, amount NUMERIC(12,2), PRIMARY KEY (region, id)"
+    make(source, "sales", columns, keyed_rows())
+    make(target, "sales", columns, keyed_rows(changed=("ap", 123)))
+    make(source, "loose", "v VARCHAR(10)", [("a",)])
+    make(target, "loose", "v VARCHAR(10)", [("b",)])
+    InitAuditOperator(task_id="init_audit", schema=SCHEMA).execute(context)
+    refresh = RefreshAuditOperator(
+        task_id="refresh_audit", schema=SCHEMA, fingerprint="all", float_digits="12", timestamp_digits="3"
+    )
+    assert refresh.execute({**context, "run_id": "content"})["by_status"] == {"mismatch": 2}
+    details = target.execute(
+        "SELECT table_name, detail FROM migration.audit_history "
+        f"WHERE event_type = 'mismatch' AND run_id = {target.ph}",
+        ("content",),
+        schemas=["migration"],
+    )
+    found = {table: json.loads(detail) for table, detail in details}
+    assert found["sales"]["key"] == ["region", "id"]
+    assert found["sales"]["differing_keys"] == [["ap", "123"]] and not found["sales"]["keys_truncated"]
+    assert found["loose"]["key"] is None and found["loose"]["note"] == NO_KEY
