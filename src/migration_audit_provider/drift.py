@@ -32,7 +32,7 @@ MAX_DETAIL_CHARS = 4000
 """The store's ``schema_diff`` / history ``detail`` column size."""
 _SIZED_BY_WIDTH = ("int", "float")
 """Families whose size is a byte width; unknown (``None``) on either side means "not compared"."""
-_TYPE = re.compile(r"^\s*([a-z][a-z0-9 _]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*([a-z ]*)$")
+_TYPE = re.compile(r"^\s*([a-z][a-z0-9 _]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*([a-z ]*))?$")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ def family_of(declared: str, widths: Mapping[str, int]) -> tuple[str, int | None
     ``character varying``, ``NUMERIC(10,2)``, ``timestamp with time zone`` ...)."""
     text = (declared or "").strip().lower()
     match = _TYPE.match(text)
-    base, n1, n2, tail = (match.groups() if match else (text, None, None, ""))
+    base, n1, n2, tail = match.groups() if match else (text, None, None, "")
+    tail = tail or ""
     base = base.strip()
     full = f"{base} {tail}".strip()
     size = int(n1) if n1 is not None else None
@@ -126,9 +127,7 @@ def column(row: Mapping[str, Any], widths: Mapping[str, int]) -> Column:
     return Column(str(row["column_name"]), declared.lower(), family, size, scale, bool(nullable))
 
 
-def columns_by_table(
-    rows: Iterable[Mapping[str, Any]], widths: Mapping[str, int]
-) -> dict[str, list[Column]]:
+def columns_by_table(rows: Iterable[Mapping[str, Any]], widths: Mapping[str, int]) -> dict[str, list[Column]]:
     out: dict[str, list[Column]] = {}
     for row in rows:
         out.setdefault(str(row["table_name"]), []).append(column(row, widths))

@@ -152,7 +152,7 @@ def _problem(root: Any) -> str | None:
     """Why ``root`` is not an allowed filter, or ``None``."""
     exp = _exp()
     if type(root).__name__ not in _ROOTS and not _boolean_paren(root):
-        return f"it is not a boolean expression (a {type(root).__name__}); write e.g. \"id < 1000\""
+        return f'it is not a boolean expression (a {type(root).__name__}); write e.g. "id < 1000"'
     allowed = set(_PREDICATES) | set(_VALUES) | ALLOWED_FUNCTIONS
     for node in root.walk():
         name = type(node).__name__
