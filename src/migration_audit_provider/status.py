@@ -27,9 +27,7 @@ DECIDE_STATUS = "decide_status"
 COUNT_METHOD = "count(*)"
 
 
-def tables_to_copy(
-    stored: Mapping[str, AuditRow], copied: Iterable[str], *, full_reload: bool
-) -> list[str]:
+def tables_to_copy(stored: Mapping[str, AuditRow], copied: Iterable[str], *, full_reload: bool) -> list[str]:
     """Rule 0: the tables present in the source that the data run copies, sorted.
 
     Run after init, whose fresh source counts have re-decided each status: a table whose source
@@ -98,27 +96,14 @@ def staged_rows(
         was = old or empty
         sp, sc, src_counted = _side(obs.src_present, obs.src_row_count, was.src_present, was.src_row_count)
         tp, tc, tgt_counted = _side(obs.tgt_present, obs.tgt_row_count, was.tgt_present, was.tgt_row_count)
-        if obs.src_fingerprint is not None:
-            sf, tf = obs.src_fingerprint, obs.tgt_fingerprint
-        elif sc == was.src_row_count and tc == was.tgt_row_count:
-            sf, tf = was.src_fingerprint, was.tgt_fingerprint
-        else:
-            sf = tf = None
-        if obs.schema_drift is None:  # columns not compared: keep what is stored
-            drift, diff = was.schema_drift, was.schema_diff
-        else:
-            drift, diff = obs.schema_drift, obs.schema_diff
-        unchanged = (sc, tc, sf, tf, sp, tp, bool(drift), diff) == (
-            was.src_row_count,
-            was.tgt_row_count,
-            was.src_fingerprint,
-            was.tgt_fingerprint,
-            was.src_present,
-            was.tgt_present,
-            bool(was.schema_drift),
-            was.schema_diff,
+        sf, tf = _fingerprints(obs, was, same_counts=(sc, tc) == (was.src_row_count, was.tgt_row_count))
+        drift, diff = (
+            (was.schema_drift, was.schema_diff)  # columns not compared: keep what is stored
+            if obs.schema_drift is None
+            else (obs.schema_drift, obs.schema_diff)
         )
-        if unchanged and was.export_status and not force:
+        merged = (sc, tc, sf, tf, sp, tp, bool(drift), diff)
+        if merged == _stored_inputs(was) and was.export_status and not force:
             continue
         new_tables += old is None
         method = FILTERED_COUNT_METHOD if obs.filtered else COUNT_METHOD
@@ -140,6 +125,29 @@ def staged_rows(
             )
         )
     return staged, new_tables
+
+
+def _fingerprints(obs: Observation, was: AuditRow, *, same_counts: bool) -> tuple[str | None, str | None]:
+    """New fingerprints replace the stored pair; a count change drops it; otherwise it is kept."""
+    if obs.src_fingerprint is not None:
+        return obs.src_fingerprint, obs.tgt_fingerprint
+    if same_counts:
+        return was.src_fingerprint, was.tgt_fingerprint
+    return None, None
+
+
+def _stored_inputs(was: AuditRow) -> tuple:
+    """The stored row's inputs, in the order ``staged_rows`` compares them."""
+    return (
+        was.src_row_count,
+        was.tgt_row_count,
+        was.src_fingerprint,
+        was.tgt_fingerprint,
+        was.src_present,
+        was.tgt_present,
+        bool(was.schema_drift),
+        was.schema_diff,
+    )
 
 
 def _side(
