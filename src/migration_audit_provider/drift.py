@@ -134,8 +134,15 @@ def columns_by_table(rows: Iterable[Mapping[str, Any]], widths: Mapping[str, int
     return out
 
 
-def compare(source: Sequence[Column], target: Sequence[Column], *, fold_case: bool) -> SchemaDiff:
-    """The differences between one table's source and target columns."""
+def compare(
+    source: Sequence[Column], target: Sequence[Column], *, fold_case: bool, sizes: bool = True
+) -> SchemaDiff:
+    """The differences between one table's source and target columns.
+
+    :param sizes: compare lengths and precisions; ``False`` when a side's database does not enforce
+        the sizes it declares (SQLite): the source's then say nothing of its values, the target's
+        refuse nothing.
+    """
     key = (lambda name: name.casefold()) if fold_case else (lambda name: name)
     src = {key(c.name): c for c in source}
     tgt = {key(c.name): c for c in target}
@@ -145,22 +152,24 @@ def compare(source: Sequence[Column], target: Sequence[Column], *, fold_case: bo
         if t is None:
             diff.drift.append(_entry(s.name, "missing on target", s, None))
             continue
-        _compare_column(s, t, diff)
+        _compare_column(s, t, diff, sizes=sizes)
     for k, t in tgt.items():
         if k not in src:
             diff.drift.append(_entry(t.name, "only on target", None, t))
     return diff
 
 
-def _compare_column(s: Column, t: Column, diff: SchemaDiff) -> None:
+def _compare_column(s: Column, t: Column, diff: SchemaDiff, *, sizes: bool = True) -> None:
     if s.family != t.family:
         diff.drift.append(_entry(s.name, "type", s, t))
         return
-    sized = _size_change(s, t)
+    sized = _size_change(s, t) if sizes else None
     if sized == "narrower":
         diff.drift.append(_entry(s.name, "narrower on target", s, t))
     elif sized == "wider":
         diff.widened.append(_entry(s.name, "wider on target", s, t))
+    elif sized == "bounded":
+        diff.widened.append(_entry(s.name, "bounded on target, unbounded in the source", s, t))
     if s.nullable and not t.nullable:
         diff.drift.append(_entry(s.name, "NOT NULL on target only", s, t))
     elif t.nullable and not s.nullable:
@@ -168,7 +177,8 @@ def _compare_column(s: Column, t: Column, diff: SchemaDiff) -> None:
 
 
 def _size_change(s: Column, t: Column) -> str | None:
-    """``None`` (same or not comparable), ``"wider"`` or ``"narrower"``: does every source value fit?"""
+    """``None`` (same or not comparable), ``"wider"``, ``"narrower"`` or ``"bounded"`` (an unbounded
+    text/binary source column into a bounded one): does every source value fit?"""
     if s.family in _SIZED_BY_WIDTH:
         if s.size is None or t.size is None or s.size == t.size:
             return None
@@ -188,7 +198,10 @@ def _size_change(s: Column, t: Column) -> str | None:
     if t.size is None:
         return "wider"
     if s.size is None:
-        return "narrower"
+        # Unbounded text or binary (PostgreSQL's TEXT) into a bounded column (Vertica has no unbounded
+        # VARCHAR): allowed and recorded. A value too long fails the copy (ENFORCELENGTH, ABORT ON
+        # ERROR) and the counts show it; refusing every TEXT -> VARCHAR(n) would flag every such table.
+        return "bounded"
     return "wider" if t.size > s.size else "narrower"
 
 

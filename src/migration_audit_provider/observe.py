@@ -206,8 +206,10 @@ def schema_diff(
     """The table's column differences, or ``None`` when it is not on both sides."""
     if not src or not tgt:
         return None
-    fold = sides.source.dialect.folds_identifier_case or sides.target.dialect.folds_identifier_case
-    return drift.compare(src, tgt, fold_case=fold)
+    source, target = sides.source.dialect, sides.target.dialect
+    fold = source.folds_identifier_case or target.folds_identifier_case
+    sizes = source.enforces_declared_sizes and target.enforces_declared_sizes
+    return drift.compare(src, tgt, fold_case=fold, sizes=sizes)
 
 
 def applied_filters(

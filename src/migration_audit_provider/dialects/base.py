@@ -53,6 +53,8 @@ class AuditDialect(Dialect):
     """Column types of the audit store that differ per database (slots of ``create_store.sql``)."""
     has_indexes: ClassVar[bool] = True
     """``create_history_index.sql`` runs only where the database has indexes."""
+    enforces_declared_sizes: ClassVar[bool] = True
+    """Declared lengths and precisions (``VARCHAR(50)``, ``NUMERIC(10,2)``) limit the values stored."""
     threads_share_connections: ClassVar[bool] = True
     """A connection opened in one thread may be used from another (one thread at a time)."""
     writer_name: ClassVar[str] = "insert"

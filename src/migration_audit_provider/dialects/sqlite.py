@@ -39,6 +39,8 @@ class SqliteAuditDialect(AuditDialect):
     conn_types: ClassVar[tuple[str, ...]] = ("sqlite",)
     max_identifier_bytes: ClassVar[int | None] = 128
     store_types: ClassVar[dict[str, str]] = {"event_id": "INTEGER PRIMARY KEY AUTOINCREMENT", "float": "REAL"}
+    enforces_declared_sizes: ClassVar[bool] = False
+    """SQLite keeps a declared type's affinity only: ``VARCHAR(5)`` stores any length."""
     threads_share_connections: ClassVar[bool] = False
     native_fingerprints: ClassVar[bool] = True
     """A BLAKE2b of each row's values in one Python call (``sqlite_functions.NativeFingerprint``)."""
