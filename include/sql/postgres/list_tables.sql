@@ -1,10 +1,11 @@
 -- A schema's tables from PostgreSQL's own catalog: one pg_class read (information_schema.tables took
 -- 56-70 ms per schema in a catalog of 100,000 tables; this takes a few). Ordinary and partitioned
--- tables the session may read, as information_schema.tables lists them.
+-- tables, all of them: unlike information_schema, a table the session may not read is listed (and
+-- its count fails, naming it) rather than left out and reported missing. No per-row privilege
+-- function either: it ran on every row of pg_class (0.1 s per schema in a 30,000-table catalog).
 SELECT c.relname AS table_name
 FROM pg_catalog.pg_class AS c
 JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
 WHERE n.nspname = :schema
   AND c.relkind IN ('r', 'p')
-  AND has_table_privilege(c.oid, 'SELECT')
 ORDER BY c.relname
