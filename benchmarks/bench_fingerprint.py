@@ -285,11 +285,7 @@ def bench_postgres(server, rows: int, keys: Sequence[int], repeat: int) -> dict[
 
 
 def _fingerprint_sql(session: Session, shape) -> str:
-    try:
-        from migration_audit_provider.fingerprint import KeyRange, render
-    except ImportError:  # the layout before the redesign (a31438b)
-        from migration_audit_provider.fingerprint import _Range as KeyRange
-        from migration_audit_provider.fingerprint import _render as render
+    from migration_audit_provider.fingerprint import KeyRange, render
 
     where, _params = KeyRange().where(session, shape.key)
     if getattr(shape, "native", False):

@@ -213,7 +213,7 @@ class StepTimer:
         self.names: dict[str, str] = {}
         for name in (*STATUS_PASS, "read_inputs", "read_audit", "stage_counts"):
             try:
-                self.names[store._sql(session, name)] = name
+                self.names[store.sql(session, name)] = name
             except FileNotFoundError:  # measuring an older version of the provider
                 pass
 
