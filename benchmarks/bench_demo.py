@@ -10,7 +10,7 @@ Seeds the demo's files (``scripts/demo.py``: schema ``sales``, 255,000 rows in 5
   (frozen in ``tests/integration/test_sqlite_fast_paths.py``) vs ``dialects/sqlite_functions.py``;
   the fingerprints must be equal;
 * **copy**: every ``sales`` table source -> target with ``copy_table``, the row-by-row path
-  (``GenericCopyStrategy``, today's default) vs ``transfers/sqlite.py``'s ATTACH copy;
+  (``GenericCopyStrategy``) vs ``dialects/sqlite.py``'s ATTACH copy (the default since 762d4de);
 * **demo**: ``scripts/demo.py`` as shipped (its "Two DAG runs" line and per-task seconds), and the
   same in a process where the two new modules are wired in by monkeypatching (``--wired``), until the
   provider wires them itself.
@@ -70,7 +70,7 @@ def fingerprints(work: Path, tables: list[str], repeat: int) -> dict[str, float 
         "note": "text",
     }
     shape = SimpleNamespace(columns=sorted(classes), classes=classes)
-    new_sql = load_statement("fingerprint/table_fast", "sqlite")
+    new_sql = load_statement("fingerprint/table", "sqlite")
     old, new, equal = [], [], True
     for _ in range(repeat):
         t_old = t_new = 0.0
@@ -106,9 +106,9 @@ def copies(work: Path, tables: list[str], repeat: int) -> dict[str, float | int]
     for role in ("source", "target"):
         conn = {"conn_type": "sqlite", "host": str(work / role / "main.db")}
         os.environ[f"AIRFLOW_CONN_MIGRATION_{role.upper()}"] = json.dumps(conn)
+    from migration_audit_provider.dialects.sqlite import SqliteAttachCopyStrategy
     from migration_audit_provider.hooks.audit import MigrationAuditHook
     from migration_audit_provider.transfers.generic import GenericCopyStrategy
-    from migration_audit_provider.transfers.sqlite import SqliteAttachCopyStrategy
     from migration_audit_provider.transfers.table_copy import COPIED, copy_table
 
     src, tgt = MigrationAuditHook("migration_source"), MigrationAuditHook("migration_target")
@@ -154,11 +154,11 @@ from migration_audit_provider import fingerprint, sql
 from migration_audit_provider.dialects import sqlite_functions
 from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
 from migration_audit_provider.transfers import table_copy
-from migration_audit_provider.transfers.sqlite import SqliteAttachCopyStrategy
+from migration_audit_provider.dialects.sqlite import SqliteAttachCopyStrategy
 
 FAST = {{"fingerprint/table", "fingerprint/segments", "fingerprint/row_hashes"}}
 def load_statement(name, dialect):
-    return sql.load_statement(name + "_fast" if dialect == "sqlite" and name in FAST else name, dialect)
+    return sql.load_statement(name, dialect)  # the fast SQLite statements are the shipped ones now
 for module_name in ("migration_audit_provider.dialects.session", "migration_audit_provider.dialects.base"):
     try:
         module = importlib.import_module(module_name)
