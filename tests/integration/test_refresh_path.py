@@ -100,7 +100,7 @@ def test_postgres_column_catalog_read_equals_information_schema(pg_pair):
         'CREATE TABLE sales."Odd" (a INT NOT NULL, b BIGINT, c VARCHAR(50), d CHAR(3), e TEXT, '
         "f NUMERIC(10,2), g NUMERIC, h DOUBLE PRECISION, i REAL, j BOOLEAN, k DATE, l TIMESTAMP(3), "
         "m TIMESTAMPTZ, n BYTEA, o INT[], p sales.money2, q sales.mood, r SMALLINT, s TIME, "
-        "dropped INT); ALTER TABLE sales.\"Odd\" DROP COLUMN dropped"
+        'dropped INT); ALTER TABLE sales."Odd" DROP COLUMN dropped'
     )
     portable = load_statement("list_schema_columns", "").replace(":schema", "%s")
     own = load_statement("list_schema_columns", "postgres").replace(":schema", "%s")

@@ -84,7 +84,10 @@ def test_worker_killed_mid_copy_leaves_old_or_new_never_a_mix(source, target, co
         while copy_in_progress(target) and time.monotonic() < deadline:
             time.sleep(0.05)
     ids = target.execute('SELECT MIN(id), MAX(id), COUNT(*) FROM "s"."big"', schemas=["s"])[0]
-    assert ids == (10_000_000, 10_000_000 + OLD_ROWS - 1, OLD_ROWS), f"a mix was left behind: {ids}"
+    old, new = (10_000_000, 10_000_000 + OLD_ROWS - 1, OLD_ROWS), (0, ROWS - 1, ROWS)
+    # Old rows if the kill came before the commit, all new ones if after (SQLite's ATTACH copy of these
+    # rows is one statement that can finish within the moment before the kill); never a mix.
+    assert ids in (old, new), f"a mix was left behind: {ids}"
 
     # The Airflow retry finishes the job.
     RejectRerunOperator(task_id="rerun_rejects", schema="s", tables=["big"]).execute({"run_id": "retry"})

@@ -137,7 +137,7 @@ def seed(source: Cluster, target: Cluster) -> None:
     # The copy events are the rows include/sql/record_copy.sql writes.
     target.insert_rows(SALES, "customers", 40)
     source.execute(f"DROP TABLE {q(SALES)}.{q('legacy')}", schemas=[SALES])
-    ph = "%s" if target.kind == "postgres" else "?"
+    ph = target.ph
     for table, method, rows_read, rows_written, seconds, error in (
         ("customers", "postgres_copy", 40, 40, 0.25, None),
         ("Order Lines", "insert_rows", 300, 0, 1.5, COPY_ERROR),
@@ -171,7 +171,7 @@ def seed(source: Cluster, target: Cluster) -> None:
     for run_id, days in ((RUN_1, 2), (RUN_2, 1)):
         earlier = (
             f"event_ts - INTERVAL '{days} days'"
-            if target.kind == "postgres"
+            if target.kind in ("postgres", "vertica")
             else f"datetime(event_ts, '-{days} days')"
         )
         target.execute(

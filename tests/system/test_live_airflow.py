@@ -36,12 +36,14 @@ SCHEMAS = {
 }
 TASKS_THAT_MUST_SUCCEED = (
     "validate_params",
+    "take_lease",
     "init_audit",
     "data_run",
     "refresh_audit",
     "get_rejects",
     "refresh_again",
     "audit_result",
+    "release_lease",
 )
 COLUMNS = "id INTEGER PRIMARY KEY, name TEXT, amount NUMERIC(12,2)"
 RUN_TIMEOUT = 240
@@ -344,6 +346,7 @@ def test_dispatcher_starts_the_chosen_schema_audit(live):
         "count_source": True,
         "rerun_partials": True,
         "rerun_overloads": False,
+        "full_reload": False,
         "fingerprint": "new_complete",
         "on_incomplete": "fail",
     }

@@ -464,6 +464,7 @@ def test_provider_store_and_status_statements_run(conn):
         "refresh_id": "r1", "table_schema": "s", "table_name": "t", "src_present": True, "src_row_count": 3,
         "tgt_present": True, "tgt_row_count": 3, "src_counted_at": now, "tgt_counted_at": now,
         "count_method": "exact", "src_fingerprint": None, "tgt_fingerprint": None,
+        "schema_drift": False, "schema_diff": None,
     })  # fmt: skip
     params = {"refresh_id": "r1", "now": now, "run_id": "run", "task_id": "task", "src_counted_at": now,
               "tgt_counted_at": now, "event_type": "status", "schema": "s"}  # fmt: skip
