@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
+from datetime import datetime, timezone
 from typing import Any
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in the audit tables' ``TIMESTAMP`` columns."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass(frozen=True, slots=True)

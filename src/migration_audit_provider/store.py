@@ -21,14 +21,21 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from migration_audit_provider import store_versions
 from migration_audit_provider.constants import DEFAULT_STORE_SCHEMA, STATUSES
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.filters import FILTERED_COUNT_METHOD
-from migration_audit_provider.records import STAGE_COLUMNS, AuditRow, Observation, audit_rows, column_list
+from migration_audit_provider.records import (
+    STAGE_COLUMNS,
+    AuditRow,
+    Observation,
+    audit_rows,
+    column_list,
+    utcnow,
+)
 from migration_audit_provider.status import COUNT_METHOD, DECIDE_STATUS, staged_rows
 
 if TYPE_CHECKING:
@@ -85,11 +92,6 @@ class RefreshResult:
     added: int = 0
     fingerprinted: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def utcnow() -> datetime:
-    """Naive UTC, as stored in the audit tables' ``TIMESTAMP`` columns."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 class AuditStore:

@@ -24,17 +24,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from migration_audit_provider import __version__
 from migration_audit_provider.exceptions import AuditInputError
+from migration_audit_provider.records import utcnow
 from migration_audit_provider.sql import split_statements
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from migration_audit_provider.dialects.session import Session
-    from migration_audit_provider.store import AuditStore
+
+
+class AuditStore(Protocol):
+    """What the upgrade steps need of ``store.AuditStore`` (which calls them from ``ensure``)."""
+
+    schema: str
+    dialect: Any
+    names: dict[str, str]
+    table_names: dict[str, str]
+
+    def sql(self, session: Session, name: str) -> str: ...
+
 
 SEED_LAYOUT = 0
 """The seed scripts' ``migration.audit`` (seven columns), adopted by step 1."""
@@ -160,6 +172,4 @@ def adopt_schema(store: AuditStore, session: Session, schema: str, context: Mapp
 
 
 def _now() -> Any:
-    from migration_audit_provider.store import utcnow
-
     return utcnow()

@@ -83,8 +83,16 @@ class VerticaAuditDialect(AuditDialect):
     sqlglot_dialect: ClassVar[str] = "vertica"
     """Registered by the ``vertica-sqlglot-dialect`` package."""
     folds_identifier_case: ClassVar[bool] = True
-    type_widths: ClassVar[dict[str, int]] = {"int": 8, "integer": 8, "bigint": 8, "smallint": 8,
-                                             "tinyint": 8, "float": 8, "double precision": 8, "real": 8}
+    type_widths: ClassVar[dict[str, int]] = {
+        "int": 8,
+        "integer": 8,
+        "bigint": 8,
+        "smallint": 8,
+        "tinyint": 8,
+        "float": 8,
+        "double precision": 8,
+        "real": 8,
+    }
     """Vertica's integers and floats are all 8 bytes."""
 
     def native_values(self, session: Session, shape: Any) -> str | None:
