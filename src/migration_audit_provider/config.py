@@ -25,17 +25,18 @@ from typing import Any
 
 from migration_audit_provider.constants import (
     DAG_ID_PREFIX,
+    DEFAULT_FINGERPRINT_ALL_BELOW_ROWS,
     DEFAULT_FINGERPRINT_MODE,
     DEFAULT_ON_INCOMPLETE,
     DEFAULT_SOURCE_CONN_ID,
     DEFAULT_STORE_SCHEMA,
     DEFAULT_TARGET_CONN_ID,
-    FINGERPRINT_MODES,
     ON_INCOMPLETE,
 )
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.filters import parse_filters
 from migration_audit_provider.fingerprint import Normalisation
+from migration_audit_provider.status import fingerprint_rule
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ class SchemaSettings:
     rerun_overloads: bool = False
     on_incomplete: str = DEFAULT_ON_INCOMPLETE
     fingerprint: str = DEFAULT_FINGERPRINT_MODE
-    """Compare the content of tables whose counts agree: ``new_complete``, ``all`` or ``off``."""
+    """Compare the content of tables whose counts agree: ``small_and_new`` (default), ``new_complete``,
+    ``all`` or ``off`` (``status.fingerprint_candidates``)."""
+    fingerprint_all_below_rows: int = DEFAULT_FINGERPRINT_ALL_BELOW_ROWS
+    """``small_and_new``: complete tables of at most this many rows are fingerprinted on every refresh."""
     float_digits: int = Normalisation.float_digits
     """Cross-engine fingerprints compare floating-point values to this many significant digits (1-15)."""
     timestamp_digits: int = Normalisation.timestamp_digits
@@ -138,8 +142,12 @@ def _check_values(s: SchemaSettings, source: str) -> None:
             raise AuditInputError(f"{where}: {name} must be a positive integer")
     if not isinstance(s.retries, int) or s.retries < 0:
         raise AuditInputError(f"{where}: retries must be a non-negative integer")
-    if s.fingerprint not in FINGERPRINT_MODES:
-        raise AuditInputError(f"{where}: fingerprint must be one of {FINGERPRINT_MODES}")
+    if isinstance(s.fingerprint_all_below_rows, str):  # "100000" is a typo here, not a template
+        raise AuditInputError(f"{where}: fingerprint_all_below_rows must be a non-negative integer (rows)")
+    try:
+        fingerprint_rule(s.fingerprint, s.fingerprint_all_below_rows)
+    except AuditInputError as err:
+        raise AuditInputError(f"{where}: {err}") from err
     try:
         Normalisation(s.float_digits, s.timestamp_digits, s.char_padding)
     except AuditInputError as err:

@@ -47,10 +47,14 @@ NEVER_RERUN: tuple[str, ...] = ("drift",)
 IGNORED_BY_CHECK: tuple[str, ...] = ("dropped",)
 """Statuses the end-of-run check does not count against completeness."""
 
-FINGERPRINT_MODES: tuple[str, ...] = ("off", "new_complete", "all")
+FINGERPRINT_MODES: tuple[str, ...] = ("off", "new_complete", "small_and_new", "all")
 """``off``: counts only; ``new_complete``: tables that just turned complete (and mismatches until
-fixed); ``all``: every table whose counts agree."""
-DEFAULT_FINGERPRINT_MODE = "new_complete"
+fixed); ``small_and_new``: those, plus every complete table of at most ``fingerprint_all_below_rows``
+rows on every refresh; ``all``: every table whose counts agree (``status.fingerprint_candidates``)."""
+DEFAULT_FINGERPRINT_MODE = "small_and_new"
+"""Why this default, with the measured cost: README.md, "Beyond row counts", and docs/fingerprints.md."""
+DEFAULT_FINGERPRINT_ALL_BELOW_ROWS = 100_000
+"""``small_and_new``: complete tables of at most this many rows are fingerprinted on every refresh."""
 
 ON_INCOMPLETE: tuple[str, ...] = ("fail", "warn")
 """What the end-of-run check does when tables are not complete."""
@@ -70,6 +74,7 @@ __all__ = [
     "DEFAULT_LEASE_POKE_SECONDS",
     "DEFAULT_LEASE_TTL_SECONDS",
     "DEFAULT_LEASE_WAIT_SECONDS",
+    "DEFAULT_FINGERPRINT_ALL_BELOW_ROWS",
     "DEFAULT_FINGERPRINT_MODE",
     "DEFAULT_ON_INCOMPLETE",
     "DEFAULT_SOURCE_CONN_ID",

@@ -15,7 +15,11 @@ import pendulum
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, task
 
 from migration_audit_provider.config import SchemaSettings
-from migration_audit_provider.constants import FINGERPRINT_MODES, ON_INCOMPLETE
+from migration_audit_provider.constants import (
+    DEFAULT_FINGERPRINT_ALL_BELOW_ROWS,
+    FINGERPRINT_MODES,
+    ON_INCOMPLETE,
+)
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.operators.audit import (
     CheckAuditOperator,
@@ -77,8 +81,17 @@ def audit_params(settings: SchemaSettings) -> dict[str, Param]:
             type="string",
             enum=list(FINGERPRINT_MODES),
             title="Compare content",
-            description="new_complete: fingerprint tables that just turned complete; all: every table "
-            "whose counts agree; off: counts only.",
+            description="small_and_new: tables that just turned complete plus every complete table of at "
+            "most the row bound below, on every refresh; new_complete: only tables that just turned "
+            "complete; all: every table whose counts agree; off: counts only.",
+        ),
+        "fingerprint_all_below_rows": Param(
+            settings.fingerprint_all_below_rows,
+            type="integer",
+            minimum=0,
+            title="Fingerprint every refresh up to (rows)",
+            description="small_and_new: complete tables of at most this many rows are fingerprinted on "
+            "every refresh; larger ones only when they just turned complete or are a mismatch.",
         ),
         "on_incomplete": Param(
             settings.on_incomplete,
@@ -101,11 +114,19 @@ def validate_run_params(params: Mapping[str, Any], schema: str) -> dict[str, Any
         raise AuditInputError(
             f"param fingerprint must be one of {FINGERPRINT_MODES}, got {params.get('fingerprint')!r}"
         )
+    bound = params.get("fingerprint_all_below_rows", DEFAULT_FINGERPRINT_ALL_BELOW_ROWS)
+    if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
+        raise AuditInputError(
+            f"param fingerprint_all_below_rows must be a non-negative integer (rows), got {bound!r}"
+        )
     if params.get("on_incomplete") not in ON_INCOMPLETE:
         raise AuditInputError(
             f"param on_incomplete must be one of {ON_INCOMPLETE}, got {params.get('on_incomplete')!r}"
         )
-    return {k: params[k] for k in ("schema", *BOOLEAN_PARAMS, "fingerprint", "on_incomplete")}
+    return {
+        **{k: params[k] for k in ("schema", *BOOLEAN_PARAMS, "fingerprint", "on_incomplete")},
+        "fingerprint_all_below_rows": bound,
+    }
 
 
 def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **dag_kwargs: Any) -> DAG:
@@ -157,6 +178,7 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             task_id="refresh_audit",
             count_source="{{ params.count_source }}",
             fingerprint="{{ params.fingerprint }}",
+            fingerprint_all_below_rows="{{ params.fingerprint_all_below_rows }}",
             row_filters=settings.filters,
             float_digits=settings.float_digits,
             timestamp_digits=settings.timestamp_digits,
@@ -177,6 +199,7 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
             task_id="refresh_again",
             count_source="{{ params.count_source }}",
             fingerprint="{{ params.fingerprint }}",
+            fingerprint_all_below_rows="{{ params.fingerprint_all_below_rows }}",
             row_filters=settings.filters,
             float_digits=settings.float_digits,
             timestamp_digits=settings.timestamp_digits,

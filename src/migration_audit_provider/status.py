@@ -4,8 +4,9 @@
    in the source since the last audit (init has just recounted it, so their status says so), or
    never copied; every one with ``full_reload``.
 1. **Which tables get their content compared** (:func:`fingerprint_candidates`): tables whose counts
-   agree, and - in the default ``new_complete`` mode - only those that just turned complete or are a
-   ``mismatch`` still; ``all`` takes every one, ``off`` none.
+   agree, and - in ``new_complete`` - only those that just turned complete or are a ``mismatch``
+   still; the default ``small_and_new`` adds every one of at most ``fingerprint_all_below_rows`` rows
+   (:class:`FingerprintRule`), ``all`` takes every one, ``off`` none.
 2. **Which observed tables are re-decided** (:func:`staged_rows`): the merge of what a refresh saw
    into the stored row, and only rows whose inputs changed are staged; nothing else is written.
 3. **The status itself**: ``include/sql/decide_status.sql``, a ``CASE`` read top to bottom (the
@@ -19,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from migration_audit_provider.constants import DEFAULT_FINGERPRINT_ALL_BELOW_ROWS, FINGERPRINT_MODES
+from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.filters import FILTERED_COUNT_METHOD
 from migration_audit_provider.records import AuditRow, Observation
 
@@ -41,6 +44,38 @@ def tables_to_copy(stored: Mapping[str, AuditRow], copied: Iterable[str], *, ful
     )
 
 
+class FingerprintRule(str):
+    """A fingerprint mode (the text itself, so it travels wherever a mode does) and its size bound.
+
+    ``all_below_rows`` matters only to ``small_and_new``: complete tables of at most that many rows
+    are fingerprinted on every refresh. Build it with :func:`fingerprint_rule`, which checks both.
+    """
+
+    all_below_rows: int
+
+    def __new__(cls, mode: str, all_below_rows: int = DEFAULT_FINGERPRINT_ALL_BELOW_ROWS) -> FingerprintRule:
+        rule = super().__new__(cls, mode)
+        rule.all_below_rows = all_below_rows
+        return rule
+
+
+def fingerprint_rule(mode: object, all_below_rows: object = DEFAULT_FINGERPRINT_ALL_BELOW_ROWS) -> FingerprintRule:
+    """The checked rule; a bad mode or bound is refused here, before any SQL.
+
+    ``all_below_rows`` is a non-negative integer, or its decimal text (a rendered template).
+    """
+    if mode not in FINGERPRINT_MODES:
+        raise AuditInputError(f"fingerprint must be one of {FINGERPRINT_MODES}, got {mode!r}")
+    bound = all_below_rows
+    if isinstance(bound, str) and bound.strip().isdigit():
+        bound = int(bound)
+    if not isinstance(bound, int) or isinstance(bound, bool) or bound < 0:
+        raise AuditInputError(
+            f"fingerprint_all_below_rows must be a non-negative integer (rows), got {all_below_rows!r}"
+        )
+    return FingerprintRule(str(mode), bound)
+
+
 def fingerprint_candidates(
     mode: str, stored: Mapping[str, AuditRow], src_counts: Mapping[str, int], tgt_counts: Mapping[str, int]
 ) -> list[str]:
@@ -48,10 +83,13 @@ def fingerprint_candidates(
 
     A table "just turned complete" when its counts agree now and its stored status is not
     ``complete`` or its stored counts differ (a stored ``mismatch`` therefore stays a candidate
-    until its content agrees).
+    until its content agrees). ``small_and_new`` also takes every table whose agreed count is at
+    most ``mode.all_below_rows`` (a plain ``"small_and_new"`` text: the default bound), so a value
+    changed later in a small complete table is seen on the next refresh.
     """
     if mode == "off":
         return []
+    bound = getattr(mode, "all_below_rows", DEFAULT_FINGERPRINT_ALL_BELOW_ROWS) if mode == "small_and_new" else -1
     out = []
     for table, n in tgt_counts.items():
         if src_counts.get(table) != n:
@@ -60,7 +98,7 @@ def fingerprint_candidates(
         fresh = (
             row is None or row.export_status != "complete" or (row.src_row_count, row.tgt_row_count) != (n, n)
         )
-        if mode == "all" or fresh:
+        if mode == "all" or fresh or n <= bound:
             out.append(table)
     return sorted(out)
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.sql.operators.sql import BaseSQLOperator
 
 from migration_audit_provider.constants import (
+    DEFAULT_FINGERPRINT_ALL_BELOW_ROWS,
     DEFAULT_FINGERPRINT_MODE,
     DEFAULT_ON_INCOMPLETE,
     DEFAULT_SOURCE_CONN_ID,
     DEFAULT_STORE_SCHEMA,
     DEFAULT_TARGET_CONN_ID,
-    FINGERPRINT_MODES,
     IGNORED_BY_CHECK,
     NEVER_RERUN,
     ON_INCOMPLETE,
@@ -30,6 +30,7 @@ from migration_audit_provider.fingerprint import Normalisation
 from migration_audit_provider.hooks.audit import MigrationAuditHook
 from migration_audit_provider.observe import Sides, refresh_look
 from migration_audit_provider.records import AuditRow, Observation
+from migration_audit_provider.status import FingerprintRule, fingerprint_rule
 from migration_audit_provider.store import AuditStore, Look, RefreshResult, utcnow
 
 if TYPE_CHECKING:
@@ -156,10 +157,14 @@ class RefreshAuditOperator(BaseAuditOperator):
     :param count_source: recount the source too (default), so a source that changed shows as
         ``partial``/``overload``; ``False`` keeps the source counts from the last init/refresh.
     :param fingerprint: compare content, not only counts, of tables whose counts agree:
-        ``"new_complete"`` (default) for those that just turned complete, ``"all"`` for every one,
-        ``"off"`` for none. A table with equal counts and different fingerprints is a ``mismatch``;
+        ``"small_and_new"`` (default) for those that just turned complete plus every one of at most
+        ``fingerprint_all_below_rows`` rows, ``"new_complete"`` for only those that just turned
+        complete, ``"all"`` for every one, ``"off"`` for none (``status.fingerprint_candidates``).
+        A table with equal counts and different fingerprints is a ``mismatch``;
         with a primary key (one column or several), the differing key tuples are found and recorded in
         the history.
+    :param fingerprint_all_below_rows: ``small_and_new``'s bound: complete tables of at most this
+        many rows are fingerprinted on every refresh (default 100,000).
     :param max_mismatch_keys: differing keys recorded at most per table.
     :param float_digits: floating-point values compared to this many significant digits (1-15) when the
         two sides are different databases (``docs/fingerprints.md``).
@@ -176,6 +181,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         *BaseAuditOperator.template_fields,
         "count_source",
         "fingerprint",
+        "fingerprint_all_below_rows",
         "float_digits",
         "timestamp_digits",
         "char_padding",
@@ -186,6 +192,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         *,
         count_source: bool = True,
         fingerprint: str = DEFAULT_FINGERPRINT_MODE,
+        fingerprint_all_below_rows: int | str = DEFAULT_FINGERPRINT_ALL_BELOW_ROWS,
         max_mismatch_keys: int = 100,
         force: bool = False,
         float_digits: int | str = Normalisation.float_digits,
@@ -197,6 +204,7 @@ class RefreshAuditOperator(BaseAuditOperator):
         super().__init__(**kwargs)
         self.count_source = count_source
         self.fingerprint = fingerprint
+        self.fingerprint_all_below_rows = fingerprint_all_below_rows
         self.max_mismatch_keys = max_mismatch_keys
         self.force = force
         self.row_filters = row_filters
@@ -280,11 +288,9 @@ class RefreshAuditOperator(BaseAuditOperator):
             char_padding=str(self.char_padding),
         )
 
-    def checked_fingerprint_mode(self) -> str:
+    def checked_fingerprint_mode(self) -> FingerprintRule:
         mode = self.fingerprint if self.fingerprint is not None else "off"
-        if mode not in FINGERPRINT_MODES:
-            raise AuditInputError(f"fingerprint must be one of {FINGERPRINT_MODES}, got {mode!r}")
-        return mode
+        return fingerprint_rule(mode, self.fingerprint_all_below_rows)
 
 
 class GetRejectsOperator(BaseAuditOperator):
