@@ -26,6 +26,15 @@ SQLite (``--sqlite-rows``, a "cluster" folder; the fingerprint's MD5 and canonic
 functions registered on the connection): ``COUNT(*)``, ``fingerprint`` (native and canonical) and
 bisection to 1 key.
 
+Per-row cost (``--sweep``, table sizes): the same table at each size, PostgreSQL and SQLite, native
+and canonical, one side, plus ``compare_table`` of two equal tables (both sides, with its catalog
+reads); a least-squares line gives the fixed cost per table and the cost per row.
+
+Refresh cost by mode (``--refresh``, e.g. ``300x1000,3x1000000``: 300 tables of 1,000 rows and 3 of
+1,000,000): ``RefreshAuditOperator.execute`` of an unchanged schema (source and target equal, every
+table complete) under each ``fingerprint`` mode, PostgreSQL -> PostgreSQL and SQLite -> SQLite
+(``--sqlite-refresh``), median of ``--repeat``; ``small_and_new`` at its default bound.
+
 ``--write`` puts the report into ``benchmarks/RESULTS-fingerprint.md``.
 """
 
@@ -43,6 +52,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +360,160 @@ def bench_sqlite(tmp: Path, rows: int, repeat: int) -> dict[str, Any]:
             "bisect": (1, bisect_s, 1, False, tally)}  # fmt: skip
 
 
+# -- per-row cost: a size sweep ---------------------------------------------------------------------------
+def fit(points: Sequence[tuple[int, float]]) -> tuple[float, float]:
+    """``(fixed seconds, seconds per row)``: the least-squares line through ``(rows, seconds)``."""
+    n = len(points)
+    mx = sum(r for r, _ in points) / n
+    my = sum(t for _, t in points) / n
+    var = sum((r - mx) ** 2 for r, _ in points)
+    slope = sum((r - mx) * (t - my) for r, t in points) / var if var else 0.0
+    return max(my - slope * mx, 0.0), slope
+
+
+def sweep_sessions(
+    db: str, sizes: Sequence[int], make: Callable[[int], tuple[Session, Session]], repeat: int
+):
+    """``[(rows, native s, canonical s, compare_table s)]`` for tables ``s<rows>`` on two equal sides."""
+    out = []
+    for rows in sizes:
+        src, tgt = make(rows)
+        table = f"s{rows}"
+        try:
+            shape = table_shape(src, tgt, SCHEMA, table)
+            canonical = dataclasses.replace(shape, native=False)
+
+            def one(shape=shape, table=table, src=src) -> str:
+                value = fingerprint(src, SCHEMA, table, shape)
+                src.rollback()
+                return value
+
+            def cmp(table=table, src=src, tgt=tgt) -> Any:
+                result = compare_table(src, tgt, SCHEMA, table)
+                src.rollback()
+                tgt.rollback()
+                return result
+
+            native_s, _ = timed(one, repeat)
+            canon_s, _ = timed(partial(one, canonical), repeat)
+            cmp_s, result = timed(cmp, repeat)
+            assert result.equal, (db, rows, result)
+            out.append((rows, native_s, canon_s, cmp_s))
+        finally:
+            src.conn.close()
+            tgt.conn.close()
+        print(f"# {db} sweep: {rows:,} rows done", flush=True)
+    return out
+
+
+def bench_sweep(server, tmp: Path, pg_sizes: Sequence[int], lite_sizes: Sequence[int], repeat: int):
+    results = {}
+    if pg_sizes:
+        server.create_database("sw_src")
+        with server.connect("sw_src") as conn:
+            for rows in pg_sizes:
+                seeding.pg_create_table(conn, f"s{rows}", rows)
+        with server.connect() as conn:
+            conn.execute("CREATE DATABASE sw_tgt TEMPLATE sw_src")
+        results["postgres"] = sweep_sessions(
+            "postgres",
+            pg_sizes,
+            lambda _r: (pg_session(server, "sw_src"), pg_session(server, "sw_tgt")),
+            repeat,
+        )
+    if lite_sizes:
+        src_dir, tgt_dir = tmp / "sw_src", tmp / "sw_tgt"
+        seeding.sqlite_cluster(src_dir)
+        for rows in lite_sizes:
+            seeding.sqlite_create_table(src_dir, f"s{rows}", rows)
+        seeding.sqlite_cluster(tgt_dir)
+        shutil.copy(src_dir / f"{SCHEMA}.db", tgt_dir / f"{SCHEMA}.db")
+        results["sqlite"] = sweep_sessions(
+            "sqlite", lite_sizes, lambda _r: (sqlite_session(src_dir), sqlite_session(tgt_dir)), repeat
+        )
+    return results
+
+
+# -- a refresh by fingerprint mode ------------------------------------------------------------------------
+REFRESH_SCHEMA = "rf"
+MODES = ("off", "new_complete", "small_and_new", "all")
+
+
+def parse_layout(text: str) -> list[tuple[int, int]]:
+    """``"300x1000,3x1000000"`` -> ``[(300, 1000), (3, 1000000)]`` (tables x rows)."""
+    out = []
+    for part in text.split(","):
+        if part.strip():
+            count, rows = part.lower().split("x")
+            out.append((int(count), int(rows.replace("_", ""))))
+    return out
+
+
+def layout_tables(layout: Sequence[tuple[int, int]]) -> list[tuple[str, int]]:
+    return [(f"t{rows}_{i:04d}", rows) for count, rows in layout for i in range(count)]
+
+
+def refresh_by_mode(kind: str, repeat: int) -> dict[str, tuple[float, int]]:
+    """``{mode: (median seconds, tables fingerprinted)}`` of unchanged refreshes, after init and a
+    first refresh (every table complete)."""
+    import logging
+
+    from migration_audit_provider.operators.audit import InitAuditOperator, RefreshAuditOperator
+
+    logging.getLogger("airflow.task").setLevel(logging.WARNING)
+    context = {"run_id": f"bench_fingerprint_{kind}", "task_instance": None}
+    InitAuditOperator(task_id="init_audit", schema=REFRESH_SCHEMA).execute(context)
+    first = RefreshAuditOperator(task_id="refresh_audit", schema=REFRESH_SCHEMA, fingerprint="all")
+    summary = first.execute(context)
+    assert set(summary["by_status"]) == {"complete"}, summary["by_status"]
+    out = {}
+    for mode in MODES:
+        op = RefreshAuditOperator(task_id="refresh_audit", schema=REFRESH_SCHEMA, fingerprint=mode)
+        times, fingerprinted = [], 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            summary = op.execute(context)
+            times.append(time.perf_counter() - started)
+            fingerprinted = summary["schemas"][REFRESH_SCHEMA]["fingerprinted"]
+            assert summary["changed"] == 0, summary
+        out[mode] = (median(times), fingerprinted)
+        print(f"# {kind} refresh, fingerprint={mode}: {out[mode][0]:.3f} s, {fingerprinted} fingerprinted",
+              flush=True)  # fmt: skip
+    return out
+
+
+def bench_refresh_pg(server, layout: Sequence[tuple[int, int]], repeat: int) -> dict[str, Any]:
+    import os
+
+    server.create_database("rf_src")
+    with server.connect("rf_src") as conn:
+        for table, rows in layout_tables(layout):
+            seeding.pg_create_table(conn, table, rows, schema=REFRESH_SCHEMA)
+    with server.connect() as conn:
+        conn.execute("CREATE DATABASE rf_tgt TEMPLATE rf_src")
+    os.environ["AIRFLOW_CONN_MIGRATION_SOURCE"] = server.conn_json("rf_src")
+    os.environ["AIRFLOW_CONN_MIGRATION_TARGET"] = server.conn_json("rf_tgt")
+    print("# PostgreSQL refresh schema ready", flush=True)
+    return {"layout": list(layout), "modes": refresh_by_mode("postgres", repeat)}
+
+
+def bench_refresh_sqlite(tmp: Path, layout: Sequence[tuple[int, int]], repeat: int) -> dict[str, Any]:
+    import os
+
+    src_dir, tgt_dir = tmp / "rf_src", tmp / "rf_tgt"
+    seeding.sqlite_cluster(src_dir, [REFRESH_SCHEMA])
+    for table, rows in layout_tables(layout):
+        seeding.sqlite_create_table(src_dir, table, rows, schema=REFRESH_SCHEMA)
+    seeding.sqlite_cluster(tgt_dir, [])
+    shutil.copy(src_dir / f"{REFRESH_SCHEMA}.db", tgt_dir / f"{REFRESH_SCHEMA}.db")
+    for role, folder in (("SOURCE", src_dir), ("TARGET", tgt_dir)):
+        os.environ[f"AIRFLOW_CONN_MIGRATION_{role}"] = (
+            f'{{"conn_type": "sqlite", "host": "{folder / "main.db"}"}}'
+        )
+    print("# SQLite refresh schema ready", flush=True)
+    return {"layout": list(layout), "modes": refresh_by_mode("sqlite", repeat)}
+
+
 # -- report ----------------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -357,9 +521,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sqlite-rows", type=int, default=200_000, help="rows of the SQLite table (0: skip)")
     parser.add_argument("--keys", default="1,100", help="changed rows the bisection must find, per run")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (median shown)")
+    parser.add_argument(
+        "--sweep", default="", help="PostgreSQL table sizes for the per-row cost (e.g. 1000,100000)"
+    )
+    parser.add_argument("--sqlite-sweep", default="", help="SQLite table sizes for the per-row cost")
+    parser.add_argument(
+        "--refresh", default="", help="PostgreSQL refresh schema, tables x rows (e.g. 300x1000,3x1000000)"
+    )
+    parser.add_argument("--sqlite-refresh", default="", help="SQLite refresh schema, tables x rows")
     parser.add_argument("--write", action="store_true", help=f"write the report into {RESULTS.name}")
     args = parser.parse_args(argv)
     keys = report.parse_sizes(args.keys)
+    pg_sweep, lite_sweep = report.parse_sizes(args.sweep), report.parse_sizes(args.sqlite_sweep)
+    pg_layout, lite_layout = parse_layout(args.refresh), parse_layout(args.sqlite_refresh)
+    extra: dict[str, Any] = {}
 
     import servers
 
@@ -372,6 +547,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"# load average at start: {measure.load_average()}", flush=True)
         pg = bench_postgres(server, args.rows, keys, args.repeat)
         lite = bench_sqlite(tmp, args.sqlite_rows, args.repeat) if args.sqlite_rows else None
+        if pg_sweep or lite_sweep:
+            extra["sweep"] = bench_sweep(server, tmp, pg_sweep, lite_sweep, args.repeat)
+        if pg_layout:
+            extra["refresh_postgres"] = bench_refresh_pg(server, pg_layout, args.repeat)
+        if lite_layout:
+            extra["refresh_sqlite"] = bench_refresh_sqlite(tmp, lite_layout, args.repeat)
         print(f"# load average at end: {measure.load_average()}", flush=True)
     finally:
         server.stop()
@@ -379,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        print_report(pg, lite)
+        print_report(pg, lite, extra)
     text = buffer.getvalue()
     print(text, end="")
     if args.write:
@@ -401,7 +582,10 @@ def write_results(text: str, command: str, pg_version: str) -> None:
     )
 
 
-def print_report(pg: dict[str, Any], lite: dict[str, Any] | None) -> None:
+def print_report(
+    pg: dict[str, Any], lite: dict[str, Any] | None, extra: dict[str, Any] | None = None
+) -> None:
+    extra = extra or {}
     print()
     n = pg["rows"]
     rows = [
@@ -450,6 +634,11 @@ def print_report(pg: dict[str, Any], lite: dict[str, Any] | None) -> None:
         align="lrrrrrl",
     )  # fmt: skip
     print()
+    if extra.get("sweep"):
+        print_sweep(extra["sweep"])
+    refreshes = [(db, extra[f"refresh_{db}"]) for db in ("postgres", "sqlite") if extra.get(f"refresh_{db}")]
+    if refreshes:
+        print_refreshes(refreshes)
     ratio = pg["fingerprint"] / pg["count"]
     verdict = "met" if ratio <= GOAL else "MISSED"
     parts = [
@@ -465,7 +654,64 @@ def print_report(pg: dict[str, Any], lite: dict[str, Any] | None) -> None:
             f"SQLite {lite['rows']:,} rows: fingerprint native {lite_ratio:,.1f}x, "
             f"canonical {lite['canonical'] / lite['count']:,.1f}x COUNT(*)"
         )
+    for db, points in (extra.get("sweep") or {}).items():
+        if len(points) > 1:
+            (_, native), (_, canon), (fixed, per_row) = per_row_costs(points)
+            parts.append(
+                f"per row, one side: {db} native {native * 1e6:.2f} us, canonical {canon * 1e6:.2f} us; "
+                f"compare_table {fixed * 1e3:.1f} ms per table + {per_row * 1e6:.2f} us per row"
+            )
+    for db, r in refreshes:
+        modes = r["modes"]
+        parts.append(
+            f"unchanged {db} refresh ({describe_layout(r['layout'])}): "
+            + ", ".join(f"{m} {modes[m][0]:.2f} s ({modes[m][1]} fp)" for m in MODES)
+        )
     print("SUMMARY " + "; ".join(parts))
+
+
+def per_row_costs(points) -> tuple[tuple[float, float], ...]:
+    """The fitted ``(fixed, per row)`` of the native, canonical and compare_table columns."""
+    return tuple(fit([(p[0], p[i]) for p in points]) for i in (1, 2, 3))
+
+
+def describe_layout(layout) -> str:
+    return " + ".join(f"{count:,} x {rows:,} rows" for count, rows in layout)
+
+
+def print_sweep(sweep: dict[str, list[tuple[int, float, float, float]]]) -> None:
+    rows = []
+    for db, points in sweep.items():
+        for n, native, canon, cmp in points:
+            per = [f"{v / n * 1e6:.2f}" if n else "-" for v in (native, canon)]
+            rows.append([db, f"{n:,}", fmt_seconds(native), fmt_seconds(canon), fmt_seconds(cmp), *per])
+        if len(points) > 1:
+            (nf, nr), (cf, cr), (qf, qr) = per_row_costs(points)
+            rows.append([db, "fit: fixed + per row", f"{nf * 1e3:.1f} ms + {nr * 1e6:.2f} us",
+                         f"{cf * 1e3:.1f} ms + {cr * 1e6:.2f} us", f"{qf * 1e3:.1f} ms + {qr * 1e6:.2f} us",
+                         "", ""])  # fmt: skip
+    print_table(
+        ["db", "rows", "fingerprint native s (one side)", "canonical s (one side)",
+         "compare_table equal s (both sides, same engine)", "native us/row", "canonical us/row"],
+        rows, align="lrrrrrr",
+    )  # fmt: skip
+    print()
+
+
+def print_refreshes(refreshes) -> None:
+    rows = []
+    for db, r in refreshes:
+        base = r["modes"]["off"][0]
+        for mode in MODES:
+            seconds, fp = r["modes"][mode]
+            rows.append([db, describe_layout(r["layout"]), mode, f"{fp:,}", fmt_seconds(seconds),
+                         f"{seconds / base:,.1f}x" if base else "-"])  # fmt: skip
+    print_table(
+        ["db (same engine)", "schema", "fingerprint", "tables fingerprinted", "unchanged refresh s",
+         "vs off"],
+        rows, align="llllrr",
+    )  # fmt: skip
+    print()
 
 
 if __name__ == "__main__":
