@@ -118,3 +118,43 @@ def test_a_row_filter_that_is_not_one_boolean_expression_is_an_import_error(
     assert errors, "the DAG file imported with a bad filter"
     for error in errors.values():
         assert "orders" in error and reason.lower() in error.lower(), error
+
+
+def test_the_fingerprint_bound_is_a_checked_param(tmp_path, monkeypatch):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    from migration_audit_provider.factory import validate_run_params
+
+    config = tmp_path / "c.yaml"
+    config.write_text("schemas:\n  sales: {fingerprint_all_below_rows: 5000}\n")
+    monkeypatch.setenv("MIGRATION_AUDIT_CONFIG", str(config))
+    dag = load_bag().dags["migration_audit__sales"]
+    assert dag.params["fingerprint"] == "small_and_new"
+    assert dag.params["fingerprint_all_below_rows"] == 5000  # the schema's setting is the form's default
+    assert "small_and_new" in dag.params.get_param("fingerprint").schema["enum"]
+    bound = dag.params.get_param("fingerprint_all_below_rows")
+    for bad in (-1, "many", 2.5):
+        with pytest.raises(ParamValidationError):
+            bound.resolve(bad)
+    assert bound.resolve(0) == 0
+    assert (
+        dag.get_task("refresh_audit").fingerprint_all_below_rows == "{{ params.fingerprint_all_below_rows }}"
+    )
+
+    from migration_audit_provider.exceptions import AuditInputError
+
+    good = {"schema": "sales", "count_source": True, "full_reload": False, "rerun_partials": False}
+    good.update(rerun_overloads=False, on_incomplete="fail")
+    ok = validate_run_params(
+        {**good, "fingerprint": "small_and_new", "fingerprint_all_below_rows": 10}, "sales"
+    )
+    assert ok["fingerprint_all_below_rows"] == 10
+    for bad in (-1, "10", True, None):
+        with pytest.raises(
+            AuditInputError, match="param fingerprint_all_below_rows must be a non-negative integer"
+        ):
+            validate_run_params(
+                {**good, "fingerprint": "small_and_new", "fingerprint_all_below_rows": bad}, "sales"
+            )
+    with pytest.raises(AuditInputError, match="param fingerprint must be one of"):
+        validate_run_params({**good, "fingerprint": "most", "fingerprint_all_below_rows": 10}, "sales")

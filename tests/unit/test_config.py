@@ -56,3 +56,32 @@ def test_slug():
     assert slug("Finance Dept") == "finance_dept"
     assert slug('we"ird;') == "we_ird"
     assert slug("ïï") == "schema"
+
+
+def test_fingerprint_default_is_small_and_new_with_its_bound():
+    (default,) = parse_settings({"schemas": {"s": {}}})
+    assert (default.fingerprint, default.fingerprint_all_below_rows) == ("small_and_new", 100_000)
+    (tuned,) = parse_settings(
+        {"schemas": {"s": {"fingerprint": "new_complete", "fingerprint_all_below_rows": 0}}}
+    )
+    assert (tuned.fingerprint, tuned.fingerprint_all_below_rows) == ("new_complete", 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"fingerprint_all_below_rows": -1}, "fingerprint_all_below_rows must be a non-negative integer"),
+        (
+            {"fingerprint_all_below_rows": "100000"},
+            "fingerprint_all_below_rows must be a non-negative integer",
+        ),
+        ({"fingerprint_all_below_rows": True}, "fingerprint_all_below_rows must be a non-negative integer"),
+        ({"fingerprint_all_below_rows": 1.5}, "fingerprint_all_below_rows must be a non-negative integer"),
+        ({"fingerprint_all_below_rows": None}, "fingerprint_all_below_rows must be a non-negative integer"),
+        ({"fingerprint": "small"}, "fingerprint must be one of"),
+        ({"fingerprint_all_below_row": 10}, "unknown setting"),
+    ],
+)
+def test_bad_fingerprint_settings_are_refused_clearly(value, message):
+    with pytest.raises(AuditInputError, match=f"schema 's': .*{message}|{message}"):
+        parse_settings({"schemas": {"s": value}})
