@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 TAGS = ["migration-audit"]
 BOOLEAN_PARAMS = ("count_source", "rerun_partials", "rerun_overloads", "full_reload")
+AGAIN_FINGERPRINT = "{{ 'new_complete' if params.fingerprint == 'small_and_new' else params.fingerprint }}"
+"""``refresh_again``'s mode: ``small_and_new`` re-hashes its small complete tables once per DAG run."""
 
 
 def migration_batch_asset(schema: str) -> Asset:
@@ -198,7 +200,9 @@ def build_audit_dag(settings: SchemaSettings, *, fileloc: str | None = None, **d
         final_refresh = RefreshAuditOperator(
             task_id="refresh_again",
             count_source="{{ params.count_source }}",
-            fingerprint="{{ params.fingerprint }}",
+            # small_and_new's small tables were hashed by refresh_audit minutes ago; what the reruns
+            # copied is new or a mismatch and is hashed here anyway (status.fingerprint_candidates).
+            fingerprint=AGAIN_FINGERPRINT,
             fingerprint_all_below_rows="{{ params.fingerprint_all_below_rows }}",
             row_filters=settings.filters,
             float_digits=settings.float_digits,

@@ -140,6 +140,13 @@ def test_the_fingerprint_bound_is_a_checked_param(tmp_path, monkeypatch):
     assert (
         dag.get_task("refresh_audit").fingerprint_all_below_rows == "{{ params.fingerprint_all_below_rows }}"
     )
+    # refresh_again hashes the small complete tables only once per DAG run: refresh_audit just did
+    import jinja2
+
+    again = jinja2.Template(dag.get_task("refresh_again").fingerprint)
+    modes = ("small_and_new", "new_complete", "all", "off")
+    rendered = [again.render(params={"fingerprint": m}) for m in modes]
+    assert rendered == ["new_complete", "new_complete", "all", "off"]
 
     from migration_audit_provider.exceptions import AuditInputError
 
