@@ -59,7 +59,9 @@ class FingerprintRule(str):
         return rule
 
 
-def fingerprint_rule(mode: object, all_below_rows: object = DEFAULT_FINGERPRINT_ALL_BELOW_ROWS) -> FingerprintRule:
+def fingerprint_rule(
+    mode: object, all_below_rows: object = DEFAULT_FINGERPRINT_ALL_BELOW_ROWS
+) -> FingerprintRule:
     """The checked rule; a bad mode or bound is refused here, before any SQL.
 
     ``all_below_rows`` is a non-negative integer, or its decimal text (a rendered template).
@@ -89,7 +91,9 @@ def fingerprint_candidates(
     """
     if mode == "off":
         return []
-    bound = getattr(mode, "all_below_rows", DEFAULT_FINGERPRINT_ALL_BELOW_ROWS) if mode == "small_and_new" else -1
+    bound = (
+        getattr(mode, "all_below_rows", DEFAULT_FINGERPRINT_ALL_BELOW_ROWS) if mode == "small_and_new" else -1
+    )
     out = []
     for table, n in tgt_counts.items():
         if src_counts.get(table) != n:
