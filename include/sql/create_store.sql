@@ -1,4 +1,5 @@
 -- The audit store, created idempotently on the target connection, in the store's schema.
+-- (The status pass stages its rows in a session-private table: create_stage.sql.)
 -- The event_id and float slots hold the column types that differ per database (the database object's
 -- store_types); everything else is the same everywhere. Keys are declared; Vertica does not enforce them.
 
@@ -47,26 +48,6 @@ CREATE TABLE IF NOT EXISTS {history} (
     seconds         {float},
     error           VARCHAR(4000),
     detail          VARCHAR(4000)
-);
-
--- The seed's current_row_counts: counts staged for one status pass, keyed by the pass's id.
-CREATE TABLE IF NOT EXISTS {stage} (
-    refresh_id      VARCHAR(64)  NOT NULL,
-    table_schema    VARCHAR(128) NOT NULL,
-    table_name      VARCHAR(128) NOT NULL,
-    src_row_count   BIGINT,
-    tgt_row_count   BIGINT,
-    src_present     BOOLEAN,
-    tgt_present     BOOLEAN,
-    src_counted_at  TIMESTAMP,
-    tgt_counted_at  TIMESTAMP,
-    count_method    VARCHAR(32),
-    src_fingerprint VARCHAR(128),
-    tgt_fingerprint VARCHAR(128),
-    export_status   VARCHAR(16),
-    schema_drift    BOOLEAN,
-    schema_diff     VARCHAR(4000),
-    PRIMARY KEY (refresh_id, table_schema, table_name)
 );
 
 -- One row per audit step run: when and how counts were taken, what changed.

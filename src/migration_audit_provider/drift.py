@@ -110,9 +110,20 @@ def family_of(declared: str, widths: Mapping[str, int]) -> tuple[str, int | None
     return base, size, scale
 
 
-def column(row: Mapping[str, Any], widths: Mapping[str, int]) -> Column:
-    """A :class:`Column` from one ``list_schema_columns`` row (by column name)."""
-    family, size, scale = family_of(str(row["data_type"] or ""), widths)
+def column(
+    row: Mapping[str, Any],
+    widths: Mapping[str, int],
+    families: dict[str, tuple[str, int | None, int | None]] | None = None,
+) -> Column:
+    """A :class:`Column` from one ``list_schema_columns`` row (by column name); ``families`` caches
+    :func:`family_of` by declared type (a schema has thousands of columns and a handful of types)."""
+    declared_type = str(row["data_type"] or "")
+    found = families.get(declared_type) if families is not None else None
+    if found is None:
+        found = family_of(declared_type, widths)
+        if families is not None:
+            families[declared_type] = found
+    family, size, scale = found
     if family in ("text", "binary") and row.get("char_length") is not None:
         size = int(row["char_length"])
     if family == "numeric" and row.get("num_precision") is not None:
@@ -129,8 +140,9 @@ def column(row: Mapping[str, Any], widths: Mapping[str, int]) -> Column:
 
 def columns_by_table(rows: Iterable[Mapping[str, Any]], widths: Mapping[str, int]) -> dict[str, list[Column]]:
     out: dict[str, list[Column]] = {}
+    families: dict[str, tuple[str, int | None, int | None]] = {}
     for row in rows:
-        out.setdefault(str(row["table_name"]), []).append(column(row, widths))
+        out.setdefault(str(row["table_name"]), []).append(column(row, widths, families))
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from migration_audit_provider import drift
@@ -68,6 +68,19 @@ def _as_side(side: str, conn_id: str, func: Callable[..., T], *args: Any) -> T:
         raise SideError(f"{side} ({conn_id!r}): {type(err).__name__}: {err}") from err
 
 
+@dataclass
+class Counted:
+    """What :func:`count_both` saw: each side's counts, when each was taken, and (if asked) each
+    side's columns, read on the same trip."""
+
+    src_counts: dict[str, int]
+    tgt_counts: dict[str, int]
+    src_at: Any
+    tgt_at: Any
+    src_cols: dict[str, list[Column]] = field(default_factory=dict)
+    tgt_cols: dict[str, list[Column]] = field(default_factory=dict)
+
+
 def count_both(
     sides: Sides,
     stored: Mapping[str, AuditRow],
@@ -75,38 +88,45 @@ def count_both(
     count_source: bool,
     src_where: Mapping[str, str] | None = None,
     tgt_where: Mapping[str, str] | None = None,
-) -> tuple[dict[str, int], dict[str, int], Any, Any]:
+    with_columns: bool = False,
+) -> Counted:
     """Source and target counts of the schema's tables; the source side concurrently when it can.
 
-    The target is counted for the tables the store knows while the source is counted; tables new in
-    the source are counted on the target afterwards (none, on a refresh that follows an init).
-    Returns ``(source counts, target counts, source counted at, target counted at)``.
+    Each side also reads its columns when ``with_columns`` (one catalog read, on the same trip, so
+    the two catalogs are read at the same time too). The target is counted for the tables the store
+    knows while the source is counted; tables new in the source are counted on the target afterwards
+    (none, on a refresh that follows an init).
     """
     schema = sides.schema
+
+    # Counts first: the catalog read they start with is the one the column read then uses.
+    def source_side() -> tuple[dict[str, list[Column]], dict[str, int] | None]:
+        counts = sides.source.count_tables(sides.src, schema, None, src_where) if count_source else None
+        return (_columns(sides.source, sides.src, schema) if with_columns else {}), counts
+
+    def target_side(tables: Sequence[str]) -> tuple[dict[str, list[Column]], dict[str, int]]:
+        counts = sides.target.count_tables(sides.tgt, schema, tables, tgt_where)
+        return (_columns(sides.target, sides.tgt, schema) if with_columns else {}), counts
+
     pool = ThreadPoolExecutor(1, thread_name_prefix="count-source") if sides.concurrent else None
     try:
-        pending = (
-            sides.on_source(pool, sides.source.count_tables, sides.src, schema, None, src_where)
-            if count_source
-            else None
-        )
-        known = sorted(stored)
-        tgt_counts = sides.on_target(sides.target.count_tables, sides.tgt, schema, known, tgt_where)
+        pending = sides.on_source(pool, source_side)
+        tgt_cols, tgt_counts = sides.on_target(target_side, sorted(stored))
         tgt_at = utcnow()
-        if pending is None:
-            src_counts = {t: r.src_row_count for t, r in stored.items() if r.src_present}
-            src_at = None
-        else:
-            src_counts = pending.result()
-            src_at = utcnow()
+        src_cols, counted = pending.result()
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+    if counted is None:
+        src_counts = {t: r.src_row_count for t, r in stored.items() if r.src_present}
+        src_at = None
+    else:
+        src_counts, src_at = counted, utcnow()
     new = sorted(src_counts.keys() - stored.keys())
     if new:
         tgt_counts.update(sides.on_target(sides.target.count_tables, sides.tgt, schema, new, tgt_where))
         tgt_at = utcnow()
-    return src_counts, tgt_counts, src_at, tgt_at
+    return Counted(src_counts, tgt_counts, src_at, tgt_at, src_cols, tgt_cols)
 
 
 def compare(
@@ -155,14 +175,22 @@ def refresh_look(
 ) -> Look:
     """Everything one refresh observes: both sides' columns (one catalog read each) and the schema drift
     they show, both sides' counts (under the row filters that apply), then the fingerprints that rule 1
-    picks (under the same filters)."""
-    src_cols, tgt_cols = read_columns(sides)
-    applied = applied_filters(row_filters or {}, src_cols, tgt_cols)
-    src_where = {t: f.sql(sides.source.dialect.sqlglot_dialect) for t, f in applied.items()}
-    tgt_where = {t: f.sql(sides.target.dialect.sqlglot_dialect) for t, f in applied.items()}
-    src_counts, tgt_counts, src_at, tgt_at = count_both(
-        sides, stored, count_source=count_source, src_where=src_where, tgt_where=tgt_where
-    )
+    picks (under the same filters). Without row filters each side reads its catalog and counts on one
+    trip, both sides at once; a filter needs both sides' columns before anything is counted."""
+    if row_filters:
+        src_cols, tgt_cols = read_columns(sides)
+        applied = applied_filters(row_filters, src_cols, tgt_cols)
+        src_where = {t: f.sql(sides.source.dialect.sqlglot_dialect) for t, f in applied.items()}
+        tgt_where = {t: f.sql(sides.target.dialect.sqlglot_dialect) for t, f in applied.items()}
+        counted = count_both(
+            sides, stored, count_source=count_source, src_where=src_where, tgt_where=tgt_where
+        )
+    else:
+        applied = {}
+        counted = count_both(sides, stored, count_source=count_source, with_columns=True)
+        src_cols, tgt_cols = counted.src_cols, counted.tgt_cols
+    src_counts, tgt_counts = counted.src_counts, counted.tgt_counts
+    src_at, tgt_at = counted.src_at, counted.tgt_at
     candidates = fingerprint_candidates(mode, stored, src_counts, tgt_counts)
     comparisons = compare(
         sides, candidates, max_keys=max_keys, normalisation=normalisation, row_filters=applied
@@ -190,14 +218,21 @@ def refresh_look(
 
 
 def read_columns(sides: Sides) -> tuple[dict[str, list[Column]], dict[str, list[Column]]]:
-    """Every table's columns on each side: one catalog read per side for the whole schema."""
+    """Every table's columns on each side: one catalog read per side for the whole schema, both at
+    once where the source's connection may change threads."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="columns-source") if sides.concurrent else None
+    try:
+        src = sides.on_source(pool, _columns, sides.source, sides.src, sides.schema)
+        tgt = sides.on_target(_columns, sides.target, sides.tgt, sides.schema)
+        return src.result(), tgt
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
-    def columns(hook: MigrationAuditHook, session: Session) -> dict[str, list[Column]]:
-        dialect = hook.dialect
-        return columns_by_table(dialect.list_schema_columns(session, sides.schema), dialect.type_widths)
 
-    src = sides.on_source(None, columns, sides.source, sides.src).result()
-    return src, sides.on_target(columns, sides.target, sides.tgt)
+def _columns(hook: MigrationAuditHook, session: Session, schema: str) -> dict[str, list[Column]]:
+    dialect = hook.dialect
+    return columns_by_table(dialect.list_schema_columns(session, schema), dialect.type_widths)
 
 
 def schema_diff(

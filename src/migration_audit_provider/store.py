@@ -1,4 +1,5 @@
-"""The audit store: ``<store>.audit``, its append-only ``audit_history``, the count stage and run log.
+"""The audit store: ``<store>.audit``, its append-only ``audit_history`` and run log; the status pass's
+stage is a temporary table of the target session (``create_stage.sql``).
 
 Every write to the audit table goes through :meth:`AuditStore.refresh`, one call, in the target
 session's one transaction:
@@ -6,7 +7,8 @@ session's one transaction:
 1. lock the schema's audit rows (the database object's lock) and read them, once;
 2. hand them to the caller's ``observe``, which counts, picks the tables to fingerprint
    (``status.fingerprint_candidates``) and compares them, and returns what it saw;
-3. merge and stage only the rows whose inputs changed (``status.staged_rows``);
+3. merge and stage only the rows whose inputs changed (``status.staged_rows``) in the session's
+   private stage, made on first use (no WAL, no dead tuples in the store; dropped with the session);
 4. decide their status (``decide_status.sql``), append the transitions and mismatches to the
    history, update/insert the audit rows in one pass, and log the run.
 
@@ -46,11 +48,13 @@ if TYPE_CHECKING:
 _STORE_TABLES = {
     "audit": "audit",
     "history": "audit_history",
-    "stage": "current_row_counts",
     "runs": "audit_runs",
     "version": "audit_store_version",  # store_versions.py
     "leases": "audit_leases",  # lease.py
 }
+STAGE_TABLE = "migration_audit_stage"
+"""The session-private stage. Stores made before it keep their ``current_row_counts`` (the seed's, or
+this provider's up to 0.3), untouched and no longer written."""
 INPUT_COLUMNS = (
     "table_schema",
     "table_name",
@@ -103,6 +107,7 @@ class AuditStore:
         self.dialect = target.dialect
         self.schema = store_schema
         self.names = {key: self.dialect.qualified(store_schema, t) for key, t in _STORE_TABLES.items()}
+        self.names["stage"] = self.dialect.temporary(STAGE_TABLE)
         self.table_names = dict(_STORE_TABLES)
         self.adopted = False
         """Set by :meth:`ensure`: the store was the seed scripts' table; each schema's rows are adopted."""
@@ -146,6 +151,19 @@ class AuditStore:
             )
             session.script(index)
         self.adopted = store_versions.upgrade(self, session)
+
+    def prepare_stage(self, session: Session) -> None:
+        """Make the session's private stage if it has none yet (``create_stage.sql``; once per pass:
+        a rolled-back transaction takes a stage made in it along on PostgreSQL and SQLite)."""
+        dialect = self.dialect
+        session.script(
+            session.statement(
+                "create_stage",
+                create_temporary=dialect.temporary_table,
+                stage_name=dialect.quote(STAGE_TABLE),
+                on_commit_delete=dialect.on_commit_delete,
+            )
+        )
 
     # -- reads -------------------------------------------------------------------------------------
     def read(self, session: Session, schema: str) -> dict[str, AuditRow]:
@@ -204,6 +222,8 @@ class AuditStore:
         :param force: stage every row seen, even if its inputs did not change (repairs hand edits).
         """
         started = utcnow()
+        if self.dialect.ddl_commits:  # made before the lock, which its commit would release
+            self.prepare_stage(session)
         self.dialect.lock_schema(session, self.schema, schema)
         if self.adopted:  # a seed store: this schema's rows are adopted before their first refresh
             store_versions.adopt_schema(self, session, schema, context)
@@ -270,6 +290,8 @@ class AuditStore:
         ids = {"refresh_id": refresh_id}
         run = {"run_id": context.get("run_id"), "task_id": _task_id(context)}
         times = {"now": now, "src_counted_at": look.src_counted_at, "tgt_counted_at": look.tgt_counted_at}
+        if not self.dialect.ddl_commits:  # DDL in the transaction: made only when something is staged
+            self.prepare_stage(session)
         self.dialect.bulk_insert(
             session, sql(session, "stage_counts"), self.names["stage"], STAGE_COLUMNS, staged
         )

@@ -74,7 +74,7 @@ def check_not_newer(store: AuditStore, session: Session) -> None:
     """Refuse a store written by a newer provider, before anything is written (read-only)."""
     if not store.dialect.schema_exists(session, store.schema):
         return
-    if store.table_names["version"] not in store.dialect.list_tables(session, store.schema):
+    if not store.dialect.table_exists(session, store.schema, store.table_names["version"]):
         return
     found = read_version(store, session)["version"]
     if found is not None and int(found) > STORE_VERSION:

@@ -52,7 +52,7 @@ def drop_connection_at(mp, target, needle: str):
     return fired
 
 
-@pytest.mark.parametrize("needle", ["current_row_counts", "audit_history", 'UPDATE "migration"."audit"'])
+@pytest.mark.parametrize("needle", ["migration_audit_stage", "audit_history", 'UPDATE "migration"."audit"'])
 def test_connection_dropped_mid_refresh_changes_nothing_and_the_retry_finishes(
     source, target, context, needle
 ):

@@ -23,16 +23,28 @@ IDENTIFIERS = {
     "audit": '"migration"."audit"',
     "history": '"migration"."audit_history"',
     "history_name": '"audit_history"',
-    "stage": '"migration"."current_row_counts"',
+    "stage": '"pg_temp"."migration_audit_stage"',
+    "stage_name": '"migration_audit_stage"',
     "runs": '"migration"."audit_runs"',
 }
 ALL_NAMES = sorted({name for names in statement_names().values() for name in names})
 
 
+def _dialect_slots(dialect: str) -> dict[str, str]:
+    """The slots the database object fills (``create_stage.sql``), from the class itself."""
+    from migration_audit_provider.dialects.postgres import PostgresAuditDialect
+    from migration_audit_provider.dialects.sqlite import SqliteAuditDialect
+    from migration_audit_provider.dialects.vertica import VerticaAuditDialect
+
+    cls = {"postgres": PostgresAuditDialect, "sqlite": SqliteAuditDialect, "vertica": VerticaAuditDialect}
+    found = cls[dialect]
+    return {"create_temporary": found.temporary_table, "on_commit_delete": found.on_commit_delete}
+
+
 def rendered(name: str, dialect: str) -> list[str]:
     """The statements as the server sees them: vertica-python binds ``:name`` client-side, as literals."""
     # Slots other than the store's names (a column, a row expression, a WHERE clause) get a column.
-    slots = collections.defaultdict(lambda: '"x"', IDENTIFIERS)
+    slots = collections.defaultdict(lambda: '"x"', {**IDENTIFIERS, **_dialect_slots(dialect)})
     text = string.Formatter().vformat(load_statement(name, dialect), (), slots)
     return [NAMED_PARAM.sub("1", stmt) for stmt in split_statements(text)]
 

@@ -453,11 +453,15 @@ def _store_sql() -> str:
 
 def test_provider_store_and_status_statements_run(conn):
     names = {"schema": "migration", "audit": "migration.audit", "history": "migration.audit_history",
-             "stage": "migration.audit_stage", "runs": "migration.audit_runs",
+             "stage": "migration_audit_stage", "stage_name": "migration_audit_stage",
+             "runs": "migration.audit_runs",
+             "create_temporary": "CREATE LOCAL TEMPORARY TABLE IF NOT EXISTS",
+             "on_commit_delete": "ON COMMIT DELETE ROWS",
              "event_id": "IDENTITY(1, 1)", "float": "FLOAT"}  # fmt: skip
     run(conn, "CREATE SCHEMA IF NOT EXISTS migration")
     for statement in split(_store_sql().format_map(names)):
         run(conn, statement)
+    run(conn, (REPO / "include/sql/create_stage.sql").read_text().format_map(names))  # DDL: commits
     now = datetime.datetime(2024, 1, 2, 3, 4, 5)
     stage = (REPO / "include/sql/stage_counts.sql").read_text().format_map(names)
     conn.cursor().execute(stage, {
@@ -479,8 +483,10 @@ def test_provider_store_and_status_statements_run(conn):
     assert run(conn, "SELECT table_name, export_status FROM migration.audit") == [["t", "complete"]]
     assert run(conn, "SELECT COUNT(*) FROM migration.audit_history") == [[1]]
     assert run(conn, (REPO / "include/sql/vertica/list_tables.sql").read_text(), {"schema": "migration"}) == [
-        ["audit"], ["audit_history"], ["audit_runs"], ["audit_stage"]
-    ]  # fmt: skip
+        ["audit"],
+        ["audit_history"],
+        ["audit_runs"],
+    ]  # fmt: skip: the stage is in V_TEMP_SCHEMA, this session's
 
 
 # -- Airflow --------------------------------------------------------------------------------------

@@ -51,6 +51,14 @@ class AuditDialect(Dialect):
         "float": "DOUBLE PRECISION",
     }
     """Column types of the audit store that differ per database (slots of ``create_store.sql``)."""
+    temporary_table: ClassVar[str] = "CREATE TEMPORARY TABLE IF NOT EXISTS"
+    """How ``create_stage.sql`` makes the status pass's session-private stage."""
+    on_commit_delete: ClassVar[str] = "ON COMMIT DELETE ROWS"
+    """The stage's rows end with the transaction (empty where the database has no such clause)."""
+    temporary_schema: ClassVar[str | None] = None
+    """The schema a session's temporary tables are named by (``None``: by their bare name)."""
+    ddl_commits: ClassVar[bool] = False
+    """Every DDL statement commits the open transaction (and its locks): the stage is made first."""
     has_indexes: ClassVar[bool] = True
     """``create_history_index.sql`` runs only where the database has indexes."""
     enforces_declared_sizes: ClassVar[bool] = True
@@ -96,6 +104,12 @@ class AuditDialect(Dialect):
 
     def qualified(self, schema: str, table: str) -> str:
         return f"{self.quote(schema)}.{self.quote(table)}"
+
+    def temporary(self, table: str) -> str:
+        """How a statement names this session's temporary table ``table``."""
+        if self.temporary_schema is None:
+            return self.quote(table)
+        return f'"{self.temporary_schema}".{self.quote(table)}'
 
     # -- parameters --------------------------------------------------------------------------------
     def convert_params(self, sql: str) -> str:
@@ -143,6 +157,9 @@ class AuditDialect(Dialect):
 
     def list_tables(self, session: Session, schema: str) -> list[str]:
         return [row[0] for row in session.fetchall(session.statement("list_tables"), {"schema": schema})]
+
+    def table_exists(self, session: Session, schema: str, table: str) -> bool:
+        return table in self.list_tables(session, schema)
 
     def list_columns(self, session: Session, schema: str, table: str) -> list[str]:
         rows = session.fetchall(session.statement("list_columns"), {"schema": schema, "table": table})

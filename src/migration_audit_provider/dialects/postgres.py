@@ -31,6 +31,7 @@ class PostgresAuditDialect(AuditDialect):
     name: ClassVar[str] = "postgres"
     conn_types: ClassVar[tuple[str, ...]] = ("postgres", "postgresql")
     max_identifier_bytes: ClassVar[int | None] = 63
+    temporary_schema: ClassVar[str | None] = "pg_temp"
     writer_name: ClassVar[str] = "pg_copy"
     native_fingerprints: ClassVar[bool] = True
     """Per-column 64-bit hashes combined per row and summed: ``postgres/fingerprint/native_*``."""
@@ -122,10 +123,33 @@ class PostgresAuditDialect(AuditDialect):
                 counts.update(super().count_rows(session, schema, [table], where=where))
         return counts
 
+    # -- the catalog: one pg_class read per schema and session ------------------------------------
+    def list_tables(self, session: Session, schema: str) -> list[str]:
+        """The schema's tables; their oids and sizes are kept on the session for :meth:`table_sizes`
+        and :meth:`list_schema_columns` (each read again would scan all of pg_class)."""
+        rows = session.fetchall(session.statement("list_tables"), {"schema": schema})
+        session.catalog[schema] = {name: (int(oid), int(size or 0)) for name, oid, size in rows}
+        return [row[0] for row in rows]
+
+    def table_exists(self, session: Session, schema: str, table: str) -> bool:
+        """By name, through pg_class's name index (``list_tables`` would scan all of pg_class)."""
+        params = {"schema": schema, "table": table}
+        return bool(session.fetchall(session.statement("catalog/table_exists"), params))
+
+    def _catalog(self, session: Session, schema: str) -> dict[str, tuple[int, int]]:
+        if schema not in session.catalog:
+            self.list_tables(session, schema)
+        return session.catalog[schema]
+
     def table_sizes(self, session: Session, schema: str) -> dict[str, int]:
-        """Each table's size as the catalog last measured it (one catalog read, no file access)."""
-        rows = session.fetchall(session.statement("count/table_sizes"), {"schema": schema})
-        return {name: int(size or 0) for name, size in rows}
+        """Each table's size as the catalog last measured it (no file access): from this session's
+        last read of the schema's tables, made now if there was none."""
+        return {name: size for name, (_, size) in self._catalog(session, schema).items()}
+
+    def list_schema_columns(self, session: Session, schema: str) -> list[dict[str, Any]]:
+        """The columns of the tables this session last listed (``list_tables``), by their oids."""
+        oids = [oid for oid, _ in self._catalog(session, schema).values()]
+        return session.fetch_dicts(session.statement("list_schema_columns"), {"table_oids": oids})
 
     def bulk_insert(
         self,

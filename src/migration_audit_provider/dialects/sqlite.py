@@ -39,6 +39,8 @@ class SqliteAuditDialect(AuditDialect):
     conn_types: ClassVar[tuple[str, ...]] = ("sqlite",)
     max_identifier_bytes: ClassVar[int | None] = 128
     store_types: ClassVar[dict[str, str]] = {"event_id": "INTEGER PRIMARY KEY AUTOINCREMENT", "float": "REAL"}
+    on_commit_delete: ClassVar[str] = ""  # no such clause: clear_stage.sql empties the stage
+    temporary_schema: ClassVar[str | None] = "temp"
     enforces_declared_sizes: ClassVar[bool] = False
     """SQLite keeps a declared type's affinity only: ``VARCHAR(5)`` stores any length."""
     threads_share_connections: ClassVar[bool] = False

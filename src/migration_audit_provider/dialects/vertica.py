@@ -70,6 +70,10 @@ class VerticaAuditDialect(AuditDialect):
     conn_types: ClassVar[tuple[str, ...]] = ("vertica",)
     max_identifier_bytes: ClassVar[int | None] = 128
     store_types: ClassVar[dict[str, str]] = {"event_id": "IDENTITY(1, 1)", "float": "FLOAT"}
+    temporary_table: ClassVar[str] = "CREATE LOCAL TEMPORARY TABLE IF NOT EXISTS"
+    ddl_commits: ClassVar[bool] = True
+    """Local temporary tables live in ``V_TEMP_SCHEMA``, found by their bare name (CREATE TEMPORARY
+    TABLE, SQL Reference); ON COMMIT DELETE ROWS is Vertica's default, spelt out anyway."""
     has_indexes: ClassVar[bool] = False
     """Vertica has projections, not indexes; keys are declared, not enforced."""
     writer_name: ClassVar[str] = "vertica_copy"

@@ -1,0 +1,8 @@
+-- Whether one table exists, found by name through pg_class's (relname, relnamespace) index: the store's
+-- checks before every write, without list_tables.sql's scan of all of pg_class.
+SELECT c.relname
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+WHERE c.relname = :table
+  AND n.nspname = :schema
+  AND c.relkind IN ('r', 'p')
