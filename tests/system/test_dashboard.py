@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote, unquote
@@ -80,6 +81,14 @@ RUN_1 = "scheduled__2026-11-01T03:00:00+00:00"
 RUN_2 = "manual__2026-11-02T10:30:00+00:00"
 RUN_3 = "manual__2026-11-03T08:00:00+00:00"
 COPY_ERROR = 'duplicate key value violates unique constraint "order_lines_pkey" <id>=(7) & more'
+# A table whose columns drifted; the column names come from the catalogs, so they are odd on purpose.
+DRIFTED = "invoices"
+SCRIPT_COL = '<script>alert("drift")</script>'
+QUOTED_COL = 'it\'s "quoted" & <b>'
+DRIFT_COLUMNS = (  # (source columns, target columns) of DRIFTED; run 2 adds "note" on the target
+    f"id INTEGER NOT NULL, name TEXT, amount NUMERIC(10,2), note TEXT, {q(SCRIPT_COL)} TEXT",
+    f"id INTEGER, name TEXT NOT NULL, amount NUMERIC(8,2), {q(SCRIPT_COL)} INTEGER, {q(QUOTED_COL)} TEXT",
+)
 # table: (source rows, target rows, or None for "no table on the target") before the second run
 LAYOUT = {
     SALES: {
@@ -90,19 +99,20 @@ LAYOUT = {
         "returns": (0, 0),
         "legacy": (5, None),
         "archive_2019": (3, None),
+        DRIFTED: (6, 6),
     },
     FIN: {"employees": (30, 30), "departments": (5, None)},
     FIN_DEPT: {"ledger": (10, 10), "budgets": (4, 2)},
 }
 AFTER_RUN_1 = {
-    SALES: {"complete": 2, "partial": 1, "reject": 1, "overload": 1, "missing": 2},
+    SALES: {"complete": 2, "partial": 1, "reject": 1, "overload": 1, "missing": 2, "drift": 1},
     FIN: {"complete": 1, "missing": 1},
     FIN_DEPT: {"complete": 1, "partial": 1},
 }
 DAILY = [  # all schemas at the end of each day: after run 1, after run 2, after run 3 (today)
-    {"complete": 4, "partial": 2, "reject": 1, "overload": 1, "missing": 3},
-    {"complete": 5, "partial": 2, "overload": 1, "missing": 2, "dropped": 1},
-    {"complete": 5, "partial": 2, "overload": 1, "missing": 1, "dropped": 1, "mismatch": 1},
+    {"complete": 4, "partial": 2, "reject": 1, "overload": 1, "missing": 3, "drift": 1},
+    {"complete": 5, "partial": 2, "overload": 1, "missing": 2, "dropped": 1, "drift": 1},
+    {"complete": 5, "partial": 2, "overload": 1, "missing": 1, "dropped": 1, "mismatch": 1, "drift": 1},
 ]
 EXPECTED = {  # (status, source rows, target rows) at the end
     SALES: {
@@ -113,6 +123,7 @@ EXPECTED = {  # (status, source rows, target rows) at the end
         "returns": ("complete", 0, 0),
         "legacy": ("dropped", None, None),
         "archive_2019": ("missing", 3, None),
+        DRIFTED: ("drift", 6, 6),
     },
     FIN: {"employees": ("complete", 30, 30), "departments": ("mismatch", 5, None)},
     FIN_DEPT: {"ledger": ("complete", 10, 10), "budgets": ("partial", 4, 2)},
@@ -121,21 +132,24 @@ EXPECTED = {  # (status, source rows, target rows) at the end
 
 # -- the audit store, filled by the provider's own operators ---------------------------------------
 def seed(source: Cluster, target: Cluster) -> None:
-    """Two audit runs' worth of changes, two copies, and a content mismatch."""
+    """Two audit runs' worth of changes, two copies, a content mismatch and a schema drift."""
     for schema, tables in LAYOUT.items():
         source.create_schema(schema)
         target.create_schema(schema)
         for table, (src_rows, tgt_rows) in tables.items():
-            source.create_table(schema, table, src_rows)
+            src_cols, tgt_cols = DRIFT_COLUMNS if table == DRIFTED else ("id INTEGER, name TEXT",) * 2
+            source.create_table(schema, table, src_rows, columns=src_cols)
             if tgt_rows is not None:
-                target.create_table(schema, table, tgt_rows)
+                target.create_table(schema, table, tgt_rows, columns=tgt_cols)
     for schema in LAYOUT:
         InitAuditOperator(task_id="init_audit", schema=schema).execute(context(RUN_1, "init_audit"))
         RefreshAuditOperator(task_id="refresh_audit", schema=schema).execute(context(RUN_1, "refresh_audit"))
 
-    # Run 2 copies customers (and fails on Order Lines); legacy is dropped from the source.
+    # Run 2 copies customers (and fails on Order Lines); legacy is dropped from the source; the
+    # missing column of the drifted table is added on the target (it still drifts, differently).
     # The copy events are the rows include/sql/record_copy.sql writes.
     target.insert_rows(SALES, "customers", 40)
+    target.execute(f"ALTER TABLE {q(SALES)}.{q(DRIFTED)} ADD COLUMN note TEXT", schemas=[SALES])
     source.execute(f"DROP TABLE {q(SALES)}.{q('legacy')}", schemas=[SALES])
     ph = target.ph
     for table, method, rows_read, rows_written, seconds, error in (
@@ -213,6 +227,79 @@ def rows_expected_migrated(tables: dict[str, tuple]) -> tuple[int, int]:
     return expected, migrated
 
 
+# The drifted table as each database's catalog spells its types; SQLite keeps no sizes, so its
+# narrower NUMERIC is not compared there.
+TEXT_TYPE = {"sqlite": "text", "postgres": "text", "vertica": "long varchar(1048576)"}
+INT_TYPE = {"sqlite": "integer", "postgres": "integer", "vertica": "int"}
+
+
+def drift_columns(kind: str, *, run: int = 2) -> list[tuple]:
+    """``(column, source, target, kind, verdict)`` of each difference of DRIFTED after ``run``: the
+    drift ones first (source column order, then the target's own), then the allowed widenings."""
+    text, integer = TEXT_TYPE[kind], INT_TYPE[kind]
+    rows = [("name", text, f"{text} NOT NULL", "nullability", "drift")]
+    if kind != "sqlite":
+        rows.append(("amount", "numeric(10,2)", "numeric(8,2)", "size", "drift"))
+    if run == 1:
+        rows.append(("note", text, None, "missing on target", "drift"))
+    rows += [
+        (SCRIPT_COL, text, integer, "type", "drift"),
+        (QUOTED_COL, None, text, "missing on source", "drift"),
+        ("id", f"{integer} NOT NULL", integer, "nullability", "allowed"),
+    ]
+    return rows
+
+
+def drift_summary(kind: str) -> str:
+    """The one line the table list shows for DRIFTED at the end (at most three differences named)."""
+    drifted = [r for r in drift_columns(kind) if r[4] == "drift"]
+    named = [
+        f"{c} {k}" if k.startswith("missing") else f"{c} {src} \u2192 {tgt}" for c, src, tgt, k, _v in drifted
+    ]
+    more = f"; {len(drifted) - 3} more" if len(drifted) > 3 else ""
+    return f"{len(drifted)} columns differ: {'; '.join(named[:3])}{more} \u00b7 1 widening allowed"
+
+
+class DiffTables(HTMLParser):
+    """The rows of the pages' column-difference tables (``table.schema-diff``), as a browser reads
+    them: ``{table id or data-event: [(column, source, target, kind, verdict), ...]}`` (``(none)`` is
+    ``None``)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: dict[str, list[tuple]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "table" and "schema-diff" in (a.get("class") or "").split():
+            self._table = a.get("id") or f"event {a.get('data-event')}"
+            self.tables[self._table] = []
+        elif self._table and tag == "tr" and "data-column" in a:
+            self._row = []
+        elif self._row is not None and tag == "td":
+            self._cell = []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            value = "".join(self._cell)
+            self._row.append(None if value == "(none)" else value)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            column, source, target, kind, _change, verdict = self._row
+            self.tables[self._table].append((column, source, target, kind, verdict))
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+
 # -- 1. the queries and pages, in-process, on PostgreSQL and SQLite ------------------------------------
 def test_dashboard_reads_equal_the_audit_table(source, target):
     seed(source, target)
@@ -250,6 +337,14 @@ def test_dashboard_reads_equal_the_audit_table(source, target):
         assert listed["Order Lines"].last_copy.error == COPY_ERROR
         assert listed["orders"].last_copy is None
         assert listed["orders"].changed_to == "complete" and listed["orders"].changed_run_id == RUN_1
+        # the drifted table: its column differences, as recorded in the audit row (schema_diff)
+        drifted = listed[DRIFTED].schema_diff
+        assert drifted.summary() == drift_summary(target.kind)
+        assert [
+            (c.column, c.source, c.target, c.kind, "allowed" if c.allowed else "drift")
+            for c in drifted.columns
+        ] == drift_columns(target.kind)
+        assert all(listed[t].schema_diff is None for t in listed if t != DRIFTED)
         # one status only, and pages
         assert [t.table for t in reader.tables(SALES, status="complete")] == sorted(
             t for t, v in truth[SALES].items() if v[0] == "complete"
@@ -264,6 +359,24 @@ def test_dashboard_reads_equal_the_audit_table(source, target):
         assert [e.event_type for e in detail.history] == ["refresh", "copy", "refresh", "init"]
         assert reader.table(SALES, ODD).tgt_rows == 9
         assert reader.table(SALES, "nope") is None
+        # ... and in the history: run 1 found it drifted (note missing), run 2 saw it change
+        drift_detail = reader.table(SALES, DRIFTED)
+        assert drift_detail.schema_diff == drifted
+        events = drift_detail.drift_events
+        assert [(e.run_id, e.old_status, e.new_status) for e in events] == [
+            (RUN_2, "drift", "drift"),
+            (RUN_1, "pending", "drift"),
+        ]
+        assert events[0].schema_diff == drifted
+        run_1 = [
+            (c.column, c.source, c.target, c.kind, "allowed" if c.allowed else "drift")
+            for c in events[1].schema_diff.columns
+        ]
+        assert run_1 == drift_columns(target.kind, run=1)
+        assert detail.drift_events == [] and detail.schema_diff is None
+        drift_json = json.loads(json.dumps(drift_detail.to_json()))
+        assert drift_json["schema_diff"]["summary"] == drift_summary(target.kind)
+        assert drift_json["drift_events"] == [e.event_id for e in events]
 
         # status over time: one point per run, walked back from the current counts
         sales_line = reader.schema_timeline(summaries[SALES])
@@ -278,14 +391,28 @@ def test_dashboard_reads_equal_the_audit_table(source, target):
 
     links = pages.Links(base="/migration-audit")
     overview = pages.overview_page(links, list(summaries.values()), days, "test", dags.source)
-    html = overview + pages.schema_page(
+    sales_page = pages.schema_page(
         links, summaries[SALES], list(listed.values()), sales_line, status="", page_no=1, page_size=200
     )
+    html = overview + sales_page
     html += pages.table_page(links, SALES, detail)
-    for raw in (FIN, ODD, COPY_ERROR):
+    drift_page = pages.table_page(links, SALES, drift_detail)
+    html += drift_page
+    for raw in (FIN, ODD, COPY_ERROR, SCRIPT_COL, QUOTED_COL):
         assert raw not in html  # never unescaped
-    for name in (FIN, ODD):
+    for name in (FIN, ODD, SCRIPT_COL, QUOTED_COL, drift_summary(target.kind)):
         assert pages.escape(name) in html
+    # the drifted table's row shows the summary; its page every column, now and in the history
+    row = re.search(f'<tr data-table="{DRIFTED}">.*?</tr>', sales_page).group(0)
+    assert f'data-field="drift">{pages.escape(drift_summary(target.kind))}</div>' in row
+    assert sales_page.count('data-field="drift"') == 1  # only the drifted table has a note
+    diff_tables = DiffTables(drift_page).tables
+    assert diff_tables == {
+        "schema-diff": drift_columns(target.kind),
+        f"event {events[0].event_id}": drift_columns(target.kind),
+        f"event {events[1].event_id}": drift_columns(target.kind, run=1),
+    }
+    assert DiffTables(pages.table_page(links, SALES, detail)).tables == {}
     assert f'href="/dags/migration_audit__sales/runs/{quote(RUN_2, safe="")}"' in html
     assert f'href="/migration-audit/schemas/{quote(SALES)}/tables/{quote(ODD, safe="")}"' in html
     # the DAG links are the configured DAGs; a schema no DAG audits links to none
@@ -573,7 +700,10 @@ DATA_URLS = [
     f"/migration-audit/api/schemas/{quote(FIN, safe='')}",
 ]
 SECRET_WORDS = ["customers", "Order Lines", "departments", "orders", "Finance", "archive_2019"]
-TABLE_NAMES = ["customers", "Order Lines", "departments", "archive_2019", "ledger", "budgets", "employees"]
+TABLE_NAMES = [
+    *("customers", "Order Lines", "departments", "archive_2019", "ledger", "budgets", "employees", DRIFTED),
+    *("amount", "numeric(", "widening", pages.escape(SCRIPT_COL), pages.escape(QUOTED_COL), "alert("),
+]
 """Names no refusal may show (a 403 names the schema asked for, which the user already knows)."""
 
 
@@ -729,6 +859,51 @@ def test_a_user_allowed_no_audit_dag_gets_nothing(live):
         assert "Not allowed" in page.text and 'id="schemas"' not in page.text
 
 
+def test_drift_detail_is_shown_escaped_and_only_where_the_schema_may_be_read(live):
+    """The drifted table's summary in the schema's list and its columns on its page (HTML and JSON),
+    with the catalogs' odd column names escaped; refused with the schema to a user not allowed it."""
+    summary, columns = drift_summary("postgres"), drift_columns("postgres")
+    table_url = f"/migration-audit/schemas/sales/tables/{DRIFTED}"
+    for user in ("admin", "sales_only"):
+        headers = {"Authorization": f"Bearer {live.server.token(user)}"}
+        with httpx.Client(base_url=live.server.url, timeout=30, headers=headers) as client:
+            listing = client.get("/migration-audit/api/schemas/sales").json()
+            (row,) = [t for t in listing["tables"] if t["table"] == DRIFTED]
+            assert row["status"] == "drift" and row["schema_diff"]["summary"] == summary, user
+            assert [
+                (d["column"], d["source"], d["target"], d["kind"], "allowed" if d["allowed"] else "drift")
+                for d in row["schema_diff"]["drift"] + row["schema_diff"]["widened"]
+            ] == columns
+            page = client.get("/migration-audit/schemas/sales")
+            assert page.status_code == 200, page.text
+            row = re.search(f'<tr data-table="{DRIFTED}">.*?</tr>', page.text).group(0)
+            assert f'data-field="drift">{pages.escape(summary)}</div>' in row
+            html = client.get(table_url).text
+            for raw in (SCRIPT_COL, QUOTED_COL):
+                assert raw not in html and pages.escape(raw) in html
+            tables = DiffTables(html).tables
+            assert tables.pop("schema-diff") == columns
+            assert list(tables.values()) == [columns, drift_columns("postgres", run=1)]  # newest first
+            data = client.get(f"/migration-audit/api{table_url.removeprefix('/migration-audit')}").json()
+            assert data["schema_diff"]["summary"] == summary
+            recorded = {e["event_id"]: e for e in data["history"]}
+            assert [recorded[i]["run_id"] for i in data["drift_events"]] == [RUN_2, RUN_1]
+            assert any(
+                d["column"] == "note" and d["kind"] == "missing on target"
+                for d in recorded[data["drift_events"][1]]["schema_diff"]["drift"]
+            )
+
+    for user in ("finance_only", "nobody"):
+        headers = {"Authorization": f"Bearer {live.server.token(user)}"}
+        with httpx.Client(base_url=live.server.url, timeout=30, headers=headers) as client:
+            assert_refused(client, schema_urls(SALES, DRIFTED))
+            for url in ("/migration-audit/", "/migration-audit/api/schemas"):
+                body = client.get(url).text
+                words = (DRIFTED, pages.escape(summary), "columns differ:", "widening", "alert(", "quoted")
+                leaked = [w for w in words if w in body]
+                assert not leaked, (user, url, leaked)
+
+
 def test_json_endpoints_equal_the_audit_table(live):
     truth = live.truth()
     headers = {"Authorization": f"Bearer {live.server.token()}"}
@@ -762,6 +937,9 @@ def test_json_endpoints_equal_the_audit_table(live):
         assert (odd["table"], odd["status"], odd["src_rows"], odd["tgt_rows"]) == (ODD, "overload", 7, 9)
         assert client.get("/api/schemas/sales/tables/nope").status_code == 404
         assert client.get("/api/schemas/nope").status_code == 404
+
+
+DIFF_FIELDS = ("column", "source", "target", "kind", "verdict")
 
 
 def number(text: str) -> int:
@@ -877,6 +1055,9 @@ def test_the_dashboard_in_a_real_browser(live):
                     None if tgt == pages.DASH else number(tgt),
                 )
             assert listed == truth[SALES]
+            drift_note = page.locator(f"#tables tr[data-table='{DRIFTED}'] [data-field=drift]")
+            assert drift_note.inner_text() == drift_summary("postgres")
+            assert page.locator("#tables [data-field=drift]").count() == 1  # only the drifted table
             customers = page.locator("#tables tr[data-table='customers']")
             assert customers.locator(".method").inner_text() == "postgres_copy"
             assert customers.locator("[data-field=rate]").inner_text() == "160"
@@ -914,6 +1095,41 @@ def test_the_dashboard_in_a_real_browser(live):
             page.locator("#facts a.run").first.click()
             page.wait_for_url(lambda url: "/dags/" in url)
             assert unquote(page.url) == f"{base}/dags/migration_audit__sales/runs/{RUN_1}"
+
+            # 4b. The drifted table: every column difference, the catalogs' names shown as text (escaped:
+            # no script element, nothing run), and each change the history recorded.
+            dialogs = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(f"{base}/migration-audit/schemas/sales")
+            page.locator(".pills a[data-status=drift]").click()
+            page.wait_for_url("**/schemas/sales?status=drift")
+            assert [table_rows.nth(i).get_attribute("data-table") for i in range(table_rows.count())] == [
+                DRIFTED
+            ]
+            page.locator("a.table", has_text=DRIFTED).click()
+            page.wait_for_url(f"**/tables/{DRIFTED}")
+            assert page.locator("#drift-summary").inner_text() == drift_summary("postgres")
+
+            def shown_columns(table) -> list[tuple]:
+                rows = table.locator("tbody tr")
+                out = []
+                for i in range(rows.count()):
+                    cells = [rows.nth(i).locator(f"[data-field={f}]").inner_text() for f in DIFF_FIELDS]
+                    out.append(tuple(None if c == "(none)" else c for c in cells))
+                return out
+
+            assert shown_columns(page.locator("#schema-diff")) == drift_columns("postgres")
+            script_row = page.locator("#schema-diff tbody tr").nth(2)
+            assert script_row.get_attribute("data-column") == SCRIPT_COL
+            assert page.locator("#schema-diff script, #schema-diff b").count() == 0
+            earlier = page.locator("#drift-history table.schema-diff")
+            assert earlier.count() == 2
+            assert shown_columns(earlier.nth(0)) == drift_columns("postgres")
+            assert shown_columns(earlier.nth(1)) == drift_columns("postgres", run=1)
+            allowed = page.locator("#schema-diff tr[data-allowed=yes]")
+            assert allowed.count() == 1 and allowed.locator("[data-field=verdict]").inner_text() == "allowed"
+            page.screenshot(path=str(ARTIFACTS / "dashboard-drift.png"), full_page=True)
+            assert dialogs == []
 
             # 5. Inside the Airflow UI: the navigation entry, and the dashboard in its frame.
             page.goto(f"{base}/plugin/migration-audit")

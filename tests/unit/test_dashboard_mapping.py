@@ -174,3 +174,142 @@ def test_a_dag_map_cannot_be_changed_after_it_is_made():
     dags = DagMap({"sales": "migration_audit__sales"})
     with pytest.raises(TypeError):
         dags.by_schema["hr"] = "x"  # type: ignore[index]
+
+
+# -- schema drift as the dashboard reads and shows it -------------------------------------------------
+def drift_column(name: str, declared: str, nullable: bool = True):
+    from migration_audit_provider import drift
+
+    family, size, scale = drift.family_of(declared, {"integer": 4, "bigint": 8})
+    return drift.Column(name, declared, family, size, scale, nullable)
+
+
+def test_every_change_drift_records_has_a_kind():
+    """drift.compare's own output, for each kind of difference, read back by the dashboard."""
+    from migration_audit_provider import drift
+    from migration_audit_provider.plugins.drift_detail import KINDS, parse
+
+    c = drift_column
+    source = [
+        c("id", "integer", nullable=False),
+        c("name", "varchar(40)"),
+        c("amount", "numeric(10,2)"),
+        c("code", "varchar(10)"),
+        c("body", "text"),
+        c("qty", "integer"),
+        c("note", "text"),
+        c("at", "date"),
+    ]
+    target = [
+        c("id", "integer"),
+        c("name", "varchar(40)", nullable=False),
+        c("amount", "numeric(8,2)"),
+        c("code", "varchar(20)"),
+        c("body", "varchar(100)"),
+        c("qty", "bigint"),
+        c("at", "timestamp"),
+        c("extra", "integer"),
+    ]
+    detail = drift.compare(source, target, fold_case=False).detail()
+    diff = parse(detail)
+    got = {(d.column, d.kind, d.allowed) for d in diff.columns}
+    assert got == {
+        ("id", "nullability", True),
+        ("name", "nullability", False),
+        ("amount", "size", False),
+        ("code", "size", True),
+        ("body", "size", True),
+        ("qty", "size", True),
+        ("note", "missing on target", False),
+        ("at", "type", False),
+        ("extra", "missing on source", False),
+    }
+    assert {d.change for d in diff.columns} == set(KINDS)  # every change drift.py words is known here
+    assert diff.to_json()["drift"][0] == {
+        "column": "name",
+        "change": "NOT NULL on target only",
+        "kind": "nullability",
+        "source": "varchar(40)",
+        "target": "varchar(40) NOT NULL",
+        "allowed": False,
+    }
+
+
+def test_the_summary_names_the_first_differences_and_counts_the_rest():
+    from migration_audit_provider import drift
+    from migration_audit_provider.plugins.drift_detail import parse
+
+    c = drift_column
+    two = drift.compare(
+        [c("amount", "numeric(10,2)"), c("note", "text")], [c("amount", "numeric(8,2)")], fold_case=False
+    )
+    assert parse(two.detail()).summary() == (
+        "2 columns differ: amount numeric(10,2) \u2192 numeric(8,2); note missing on target"
+    )
+    one_col_twice = drift.compare(
+        [c("v", "varchar(20)")], [c("v", "varchar(10)", nullable=False)], fold_case=False
+    )
+    assert parse(one_col_twice.detail()).summary() == (
+        "1 column differs: v varchar(20) \u2192 varchar(10) NOT NULL"  # two entries, one line
+    )
+    many = drift.compare([c(f"c{i}", "text") for i in range(5)], [c("c0", "text")], fold_case=False)
+    assert parse(many.detail()).summary() == (
+        "4 columns differ: c1 missing on target; c2 missing on target; c3 missing on target; 1 more"
+    )
+    widened = drift.compare([c("v", "varchar(10)")], [c("v", "varchar(20)")], fold_case=False)
+    assert parse(widened.detail()).summary() == "1 widening allowed: v varchar(10) \u2192 varchar(20)"
+    assert drift.compare([c("v", "text")], [c("v", "text")], fold_case=False).detail() is None
+
+
+def test_what_is_not_a_readable_difference_is_kept_or_ignored():
+    import json
+
+    from migration_audit_provider.plugins.drift_detail import parse
+
+    assert parse(None) is None and parse("") is None
+    # an audit row's schema_diff is always a difference: kept as it is when this version cannot read it
+    odd = parse("<not json> & more")
+    assert odd.unreadable == "<not json> & more" and odd.columns == []
+    assert "not readable" in odd.summary()
+    # a history event's detail may be something else (a mismatch's keys): not a schema difference
+    assert parse(json.dumps({"differing_keys": [[1]]}), strict=False) is None
+    assert parse("not json", strict=False) is None
+    cut = parse(json.dumps({"drift": [{"column": "a", "change": "type", "source": "x", "target": "y"}],
+                            "widened": [], "truncated": True}))  # fmt: skip
+    assert cut.truncated and cut.summary().endswith("list truncated")
+    newer = parse(
+        json.dumps({"drift": [{"column": "a", "change": "collation", "source": "x", "target": "y"}]})
+    )
+    assert newer.drift[0].kind == "collation"  # a change a newer version records: shown as it is worded
+
+
+def test_drift_is_rendered_escaped():
+    import json
+
+    from migration_audit_provider.plugins.drift_detail import parse
+    from migration_audit_provider.plugins.queries import TableRow
+
+    evil = '<script>alert("x")</script>'
+    quoted = 'it\'s "q" & co'
+    diff = parse(
+        json.dumps(
+            {
+                "drift": [
+                    {"column": evil, "change": "type", "source": "text", "target": "<b>int</b>"},
+                    {"column": quoted, "change": "only on target", "source": None, "target": "text"},
+                ],
+                "widened": [],
+            }
+        )
+    )
+    html = pages.diff_table(diff, table_id="schema-diff") + pages.drift_note(diff, "drift")
+    row = TableRow(evil, "drift", 1, 1, True, True, None, None, schema_diff=diff)
+    html += pages.table_row(pages.Links(base="/m"), "s", None, row)
+    for raw in (evil, quoted, "<b>int</b>"):
+        assert raw not in html
+    assert f'data-column="{pages.escape(evil)}"' in html
+    assert f"<code>{pages.escape(quoted)}</code>" in html
+    assert pages.escape(f"{evil} text \u2192 <b>int</b>") in html
+    unreadable = pages.diff_table(parse(evil))
+    assert evil not in unreadable and pages.escape(evil) in unreadable
+    assert pages.drift_note(None, "drift") and pages.drift_note(None, "complete") == ""

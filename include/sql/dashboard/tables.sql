@@ -1,9 +1,9 @@
 -- Dashboard: one page of the tables of one schema (of one status only, or all when the status
--- is empty), with the last status change and the last copy of each; read-only.
+-- is empty), with the last status change and the last copy of each, and its column differences; read-only.
 -- The history is searched only for the tables of the page.
 WITH page AS (
     SELECT table_name, export_status, src_row_count, tgt_row_count, src_present, tgt_present,
-           update_ts, last_run_id
+           update_ts, last_run_id, schema_diff
     FROM {audit}
     WHERE table_schema = :schema
       AND (:status = '' OR export_status = :status)
@@ -29,7 +29,7 @@ last_copy AS (
     GROUP BY h.table_name
 )
 SELECT p.table_name, p.export_status, p.src_row_count, p.tgt_row_count, p.src_present, p.tgt_present,
-       p.update_ts, p.last_run_id,
+       p.update_ts, p.last_run_id, p.schema_diff,
        s.event_ts AS changed_at, s.old_status, s.new_status, s.run_id AS changed_run_id,
        c.event_ts AS copied_at, c.copy_method, c.rows_read, c.rows_written, c.seconds, c.error,
        c.run_id AS copied_run_id

@@ -13,7 +13,9 @@ Pages (HTML) and the same data as JSON, all read-only:
   to show one status), each with its last status change and last copy, and tables per status after
   each audit run;
 * ``/schemas/{schema}/tables/{table}`` and ``/api/schemas/{schema}/tables/{table}``: one table, its
-  last copy and its newest 100 history events.
+  column differences (a ``drift``, and allowed widenings: the audit row's ``schema_diff`` and each
+  change of it in the history; the list above shows their one-line summary), its last copy and its
+  newest 100 history events.
 
 The audit store is read through the Airflow connection ``[migration_audit] conn_id`` (default
 ``migration_target``; env ``AIRFLOW__MIGRATION_AUDIT__CONN_ID``), schema ``[migration_audit]

@@ -24,6 +24,7 @@ from html import escape
 from urllib.parse import quote, urlencode
 
 from migration_audit_provider.plugins.charts import stacked_bars
+from migration_audit_provider.plugins.drift_detail import SchemaDifference
 from migration_audit_provider.plugins.queries import (
     HistoryEvent,
     SchemaSummary,
@@ -78,6 +79,12 @@ svg .axis { fill: var(--muted); font-size: 11px; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
 dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; }
+.drift { margin-top: 4px; font-size: 12px; max-width: 360px; word-break: break-word; }
+.drift.allowed { color: var(--muted); }
+table.schema-diff { width: auto; margin-bottom: 12px; }
+table.schema-diff code { white-space: pre-wrap; word-break: break-word; }
+tr[data-allowed="yes"] td { color: var(--muted); }
+.drift-event { margin: 12px 0 4px; }
 """
 
 SCRIPT = """
@@ -366,7 +373,7 @@ def table_row(links: Links, schema: str, dag_id: str | None, t: TableRow) -> str
     return (
         f'<tr data-table="{escape(t.table)}">'
         f'<td><a class="table" href="{escape(links.table(schema, t.table))}">{escape(t.table)}</a></td>'
-        f"<td>{badge(t.status)}</td>"
+        f"<td>{badge(t.status)}{drift_note(t.schema_diff, t.status)}</td>"
         f'<td class="num" data-field="src">{num(t.src_rows)}</td>'
         f'<td class="num" data-field="tgt">{num(t.tgt_rows)}</td>'
         f'<td class="num" data-field="diff">{DASH if diff is None else f"{diff:+,}" if diff else "0"}</td>'
@@ -385,6 +392,7 @@ def table_page(links: Links, schema: str, t: TableDetail) -> str:
         ("Source counted at", text(t.src_counted_at)),
         ("Target counted at", text(t.tgt_counted_at)),
         ("Count method", text(t.count_method)),
+        ("Columns", _columns_fact(t.schema_diff, t.status)),
         ("Audited since", text(t.created_at)),
         ("Last change", text(t.updated_at)),
         ("DAG", dag_link(links, t.dag_id)),
@@ -416,15 +424,31 @@ def table_page(links: Links, schema: str, t: TableDetail) -> str:
             + "</dd></dl>"
         )
     history = "".join(_history_row(links, t.dag_id, e) for e in t.history)
+    drift_html = ""
+    if t.schema_diff or t.status == "drift":
+        drift_html = "<h2>Column differences</h2>" + (
+            diff_table(t.schema_diff, table_id="schema-diff")
+            if t.schema_diff
+            else '<p class="muted" id="schema-diff">No column difference recorded for this table.</p>'
+        )
+    events = t.drift_events
+    if events:
+        drift_html += (
+            '<h2>Column differences in the history <span class="muted">(when they appeared, changed or'
+            ' went away)</span></h2><div id="drift-history">'
+            + "".join(_drift_event(links, t.dag_id, e) for e in events)
+            + "</div>"
+        )
     body = (
         f'<h1 id="table-name">{escape(t.table)}</h1>'
         f'<div class="muted">schema {escape(schema)}</div><h2>Audit</h2><dl class="kv" id="facts">'
         + "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in facts)
-        + f"</dl><h2>Last copy</h2>{copy_html}"
+        + f"</dl>{drift_html}<h2>Last copy</h2>{copy_html}"
         f'<h2>History <span class="muted">(newest {len(t.history)} events)</span></h2>'
         '<table id="history"><thead><tr><th>At (UTC)</th><th>Event</th><th>Status</th>'
         '<th class="num">Source</th><th class="num">Target</th><th>Copy</th><th class="num">Rows/s</th>'
-        f"<th>Run</th><th>Task</th><th>Error</th></tr></thead><tbody>{history}</tbody></table>"
+        "<th>Run</th><th>Task</th><th>Error</th><th>Columns</th></tr></thead>"
+        f"<tbody>{history}</tbody></table>"
     )
     return page(
         f"{t.table} \u00b7 {schema} \u00b7 Migration audit",
@@ -445,8 +469,80 @@ def _history_row(links: Links, dag_id: str | None, e: HistoryEvent) -> str:
         f'<tr data-event="{e.event_id}"><td>{text(e.at)}</td><td>{text(e.event_type)}</td><td>{status}</td>'
         f'<td class="num">{num(e.src_rows)}</td><td class="num">{num(e.tgt_rows)}</td><td>{copy}</td>'
         f'<td class="num">{rate(e.rows_per_second)}</td><td>{run_link(links, dag_id, e.run_id)}</td>'
-        f"<td>{text(e.task_id)}</td><td>{error}</td></tr>"
+        f"<td>{text(e.task_id)}</td><td>{error}</td>"
+        f'<td data-field="columns">{drift_note(e.schema_diff, "")}</td></tr>'
     )
+
+
+# -- schema drift ------------------------------------------------------------------------------------
+def drift_note(diff: SchemaDifference | None, status: str, *, element_id: str = "") -> str:
+    """The one-line summary of a table's column differences (under its status): what drifted, or the
+    allowed widenings of a table that did not drift."""
+    if diff is None:
+        if status == "drift":
+            return (
+                f'<div class="drift"{_id(element_id)} data-field="drift">'
+                "columns differ (no detail recorded)</div>"
+            )
+        return ""
+    allowed = " allowed" if not diff.drift and diff.unreadable is None else ""
+    return f'<div class="drift{allowed}"{_id(element_id)} data-field="drift">{escape(diff.summary())}</div>'
+
+
+def diff_table(diff: SchemaDifference, *, table_id: str = "", event_id: int | None = None) -> str:
+    """Every column difference: the column, each side's declared type, what kind, and whether it is
+    allowed (a widening) or drift."""
+    if diff.unreadable is not None:
+        return (
+            f'<p class="muted">Recorded, but not in a form this version reads:</p>'
+            f'<pre class="err"{_id(table_id)}>{escape(diff.unreadable)}</pre>'
+        )
+    rows = "".join(
+        f'<tr data-column="{escape(c.column)}" data-kind="{escape(c.kind)}" '
+        f'data-allowed="{"yes" if c.allowed else "no"}">'
+        f'<td data-field="column"><code>{escape(c.column)}</code></td>'
+        f'<td data-field="source">{_side(c.source)}</td><td data-field="target">{_side(c.target)}</td>'
+        f'<td data-field="kind">{escape(c.kind)}</td><td data-field="change">{escape(c.change)}</td>'
+        f'<td data-field="verdict">{"allowed" if c.allowed else "drift"}</td></tr>'
+        for c in diff.columns
+    )
+    event = "" if event_id is None else f' data-event="{event_id}"'
+    note = (
+        '<p class="muted truncated">Only part of the list was recorded (the store keeps 4,000 characters).'
+        "</p>"
+        if diff.truncated
+        else ""
+    )
+    return (
+        f'<table class="schema-diff"{_id(table_id)}{event}><thead><tr><th>Column</th><th>Source</th>'
+        "<th>Target</th><th>Kind</th><th>Change</th><th>Verdict</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>{note}"
+    )
+
+
+def _drift_event(links: Links, dag_id: str | None, e: HistoryEvent) -> str:
+    head = (
+        f'<div class="drift-event" data-event="{e.event_id}"><b>{text(e.at)}</b> · {text(e.event_type)}'
+        f" · {text(e.old_status)} → {text(e.new_status)} · {run_link(links, dag_id, e.run_id)}"
+        "</div>"
+    )
+    if e.schema_diff is None:
+        return head + f'<p class="muted" data-event="{e.event_id}">The columns agree.</p>'
+    return head + diff_table(e.schema_diff, event_id=e.event_id)
+
+
+def _columns_fact(diff: SchemaDifference | None, status: str) -> str:
+    if diff is None and status != "drift":
+        return DASH
+    return drift_note(diff, status, element_id="drift-summary")
+
+
+def _side(declared: str | None) -> str:
+    return '<span class="muted">(none)</span>' if declared is None else f"<code>{escape(declared)}</code>"
+
+
+def _id(value: str) -> str:
+    return f' id="{escape(value)}"' if value else ""
 
 
 def message_page(links: Links, title: str, message: str) -> str:

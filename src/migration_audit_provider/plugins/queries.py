@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from migration_audit_provider.constants import STATUS_COLORS, STATUS_INFO, STATUSES
 from migration_audit_provider.plugins.dag_map import DagMap
+from migration_audit_provider.plugins.drift_detail import SchemaDifference
+from migration_audit_provider.plugins.drift_detail import parse as parse_schema_diff
 
 MAX_SUMMARY_ROWS = 10_000
 """At most this many (schema, status) pairs on the overview."""
@@ -28,6 +30,8 @@ PAGE_SIZE = 200
 HISTORY_LIMIT = 100
 TIMELINE_RUNS = 60
 TIMELINE_DAYS = 90
+AUDIT_EVENTS = ("init", "refresh")
+"""The history events that record an audit row's state (and its column differences, ``detail``)."""
 
 
 STATUS_MEANINGS = {s.name: s.meaning for s in STATUS_INFO}
@@ -178,10 +182,13 @@ class TableRow:
     changed_to: str | None = None
     changed_run_id: str | None = None
     last_copy: CopyEvent | None = None
+    schema_diff: SchemaDifference | None = None
+    """The column differences of the audit row (``schema_diff``): why a ``drift``, and allowed widenings."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["last_copy"] = self.last_copy.to_json() if self.last_copy else None
+        out["schema_diff"] = self.schema_diff.to_json() if self.schema_diff else None
         return out
 
 
@@ -201,13 +208,17 @@ class HistoryEvent:
     rows_written: int | None
     seconds: float | None
     error: str | None
+    schema_diff: SchemaDifference | None = None
+    """The column differences this event recorded (an ``init``/``refresh`` event's ``detail``)."""
 
     @property
     def rows_per_second(self) -> float | None:
         return rows_per_second(self.rows_written, self.seconds)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "rows_per_second": self.rows_per_second}
+        out = {**asdict(self), "rows_per_second": self.rows_per_second}
+        out["schema_diff"] = self.schema_diff.to_json() if self.schema_diff else None
+        return out
 
 
 @dataclass
@@ -225,6 +236,8 @@ class TableDetail:
     updated_at: str | None
     created_at: str | None
     last_run_id: str | None
+    schema_diff: SchemaDifference | None = None
+    """The audit row's column differences now (``schema_diff``)."""
     history: list[HistoryEvent] = field(default_factory=list)
 
     @property
@@ -242,11 +255,26 @@ class TableDetail:
             None,
         )
 
+    @property
+    def drift_events(self) -> list[HistoryEvent]:
+        """The audit events (newest first) whose column differences differ from those of the audit
+        event before them: when a difference appeared, changed, or went away (``schema_diff`` None).
+        The oldest audit event shown counts as a change only when it recorded a difference."""
+        audits = [e for e in self.history if e.event_type in AUDIT_EVENTS]
+        out = []
+        for newer, older in zip(audits, [*audits[1:], None], strict=True):
+            before = older.schema_diff if older else None
+            if newer.schema_diff != before:
+                out.append(newer)
+        return out
+
     def to_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "history"}
+        out = {k: v for k, v in asdict(self).items() if k not in ("history", "schema_diff")}
+        out["schema_diff"] = self.schema_diff.to_json() if self.schema_diff else None
         out["last_copy"] = self.last_copy.to_json() if self.last_copy else None
         out["last_change"] = self.last_change.to_json() if self.last_change else None
         out["history"] = [e.to_json() for e in self.history]
+        out["drift_events"] = [e.event_id for e in self.drift_events]
         return out
 
 
@@ -328,6 +356,7 @@ class DashboardReader:
             updated_at=_ts(r["update_ts"]),
             created_at=_ts(r["created_ts"]),
             last_run_id=r["last_run_id"],
+            schema_diff=parse_schema_diff(r["schema_diff"]),
         )
         detail.history = [
             _history_event(h)
@@ -389,6 +418,7 @@ def _table_row(r: Mapping[str, Any]) -> TableRow:
         changed_to=r["new_status"],
         changed_run_id=r["changed_run_id"],
         last_copy=copy,
+        schema_diff=parse_schema_diff(r["schema_diff"]),
     )
 
 
@@ -409,6 +439,9 @@ def _history_event(h: Mapping[str, Any]) -> HistoryEvent:
         rows_written=_int(h["rows_written"]),
         seconds=_float(h["seconds"]),
         error=h["error"],
+        schema_diff=(
+            parse_schema_diff(h["detail"], strict=False) if h["event_type"] in AUDIT_EVENTS else None
+        ),
     )
 
 
