@@ -60,5 +60,6 @@ CREATE TABLE IF NOT EXISTS {runs} (
     finished_at     TIMESTAMP    NOT NULL,
     count_method    VARCHAR(32),
     tables_seen     BIGINT,
-    rows_changed    BIGINT
+    rows_changed    BIGINT,
+    row_filters     VARCHAR(4000)
 )

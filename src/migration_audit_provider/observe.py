@@ -214,7 +214,14 @@ def refresh_look(
                 filtered=table in applied,
             )
         )
-    return Look(observations, count_source, src_at, tgt_at, comparisons, filtered=sorted(applied))
+    return Look(
+        observations,
+        count_source,
+        src_at,
+        tgt_at,
+        comparisons,
+        filtered={t: applied[t].text for t in sorted(applied)},
+    )
 
 
 def read_columns(sides: Sides) -> tuple[dict[str, list[Column]], dict[str, list[Column]]]:

@@ -84,8 +84,9 @@ class Look:
     src_counted_at: datetime | None = None
     tgt_counted_at: datetime | None = None
     comparisons: Sequence[Comparison] = ()
-    filtered: Sequence[str] = ()
-    """Tables counted (and fingerprinted) under a row filter: the run log says so."""
+    filtered: Mapping[str, str] = field(default_factory=dict)
+    """Tables counted (and fingerprinted) under a row filter, with the filter as written: the run log
+    records them (``audit_runs.row_filters``)."""
 
 
 @dataclass
@@ -242,6 +243,7 @@ class AuditStore:
             tables_seen=result.tables_seen,
             rows_changed=result.changed + result.added,
             count_method=FILTERED_COUNT_METHOD if look.filtered else COUNT_METHOD,
+            row_filters=look.filtered,
         )
         result.fingerprinted = len(look.comparisons)
         result.summary = self.summary(session, schema)
@@ -324,6 +326,7 @@ class AuditStore:
         tables_seen: int,
         rows_changed: int,
         count_method: str = COUNT_METHOD,
+        row_filters: Mapping[str, str] | None = None,
     ) -> None:
         session.execute(
             self._sql(session, "record_run"),
@@ -337,6 +340,7 @@ class AuditStore:
                 "count_method": count_method,
                 "tables_seen": tables_seen,
                 "rows_changed": rows_changed,
+                "row_filters": _filters_json(row_filters),
             },
         )
 
@@ -400,6 +404,19 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _filters_json(filters: Mapping[str, str] | None, limit: int = 4000) -> str | None:
+    """``{table: filter}`` as JSON for the run log, within the column's size: tables beyond it are
+    left out and ``"..."`` says how many."""
+    if not filters:
+        return None
+    kept = dict(sorted(filters.items()))
+    text = json.dumps(kept, ensure_ascii=False, sort_keys=True)
+    while len(text) > limit and kept:
+        kept = dict(list(kept.items())[: len(kept) // 2])
+        text = json.dumps({**kept, "...": f"{len(filters) - len(kept)} more"}, ensure_ascii=False)
+    return text
 
 
 def _task_id(context: Mapping[str, Any]) -> str | None:

@@ -50,7 +50,7 @@ class AuditStore(Protocol):
 
 SEED_LAYOUT = 0
 """The seed scripts' ``migration.audit`` (seven columns), adopted by step 1."""
-STORE_VERSION = 4
+STORE_VERSION = 5
 """The store layout this provider writes; a store with a higher version is refused."""
 
 
@@ -66,6 +66,7 @@ STEPS: tuple[Step, ...] = (
     Step(2, "upgrade/0002_fingerprints", "content fingerprints"),
     Step(3, "upgrade/0003_leases", "per-schema leases"),
     Step(4, "upgrade/0004_schema_drift", "schema drift columns"),
+    Step(5, "upgrade/0005_run_filters", "row filters in the run log"),
 )
 _ADD_COLUMN = re.compile(r"^(?:--[^\n]*\n\s*)*ALTER TABLE \{(\w+)\} ADD COLUMN (\w+)\b", re.IGNORECASE)
 

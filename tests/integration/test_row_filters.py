@@ -34,6 +34,12 @@ def test_a_table_still_being_loaded_is_audited_on_its_filtered_slice(source, tar
         f"SELECT count_method FROM migration.audit WHERE table_name = {target.ph}", ("orders",), ["migration"]
     )
     assert method == [("count(*) where",)]
+    logged = target.execute(
+        f"SELECT run_id, row_filters FROM migration.audit_runs WHERE step = {target.ph} ORDER BY started_at",
+        ("refresh",),
+        ["migration"],
+    )
+    assert logged == [("manual__test", None), ("filtered", '{"orders": "id < 50"}')]  # the filter as written
 
     # A changed value inside the slice is a mismatch; the rows outside it are not looked at.
     target.execute(f"UPDATE {quote('s')}.{quote('orders')} SET name = 'changed' WHERE id = 7", schemas=["s"])

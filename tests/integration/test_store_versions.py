@@ -137,7 +137,7 @@ def test_a_0_1_0_store_is_upgraded_keeping_every_row_and_its_history(target):
     assert {"src_fingerprint", "tgt_fingerprint", "fingerprinted_at"} <= columns(target, "audit")
     assert "detail" in columns(target, "audit_history")
     assert "src_fingerprint" not in columns(target, "current_row_counts")  # left as it was: not written
-    assert [v for v, _ in versions(target)] == [1, 2, 3, 4] and STORE_VERSION == 4
+    assert [v for v, _ in versions(target)] == [1, 2, 3, 4, 5] and STORE_VERSION == 5
     snapshot = (versions(target), normal(select(target, "audit", "*")), history_before)
 
     ensure(target)  # again: nothing changes
@@ -205,7 +205,7 @@ def test_a_seed_table_is_adopted_and_unconfigured_schemas_are_left_alone(source,
     assert select(target, "current_row_counts", "table_name, row_count", order="table_name") == [
         ("orders", 10)
     ]
-    assert [v for v, _ in versions(target)] == [0, 1, 2, 3, 4]
+    assert [v for v, _ in versions(target)] == [0, 1, 2, 3, 4, 5]
 
     InitAuditOperator(task_id="init_audit", schema="sales").execute(context)  # adopted once only
     assert len([e for e in history_rows(target, "sales") if e[1] == "adopt"]) == 2
@@ -228,7 +228,7 @@ def test_two_first_runs_at_once_make_one_store(target):
     for t in threads:
         t.join()
     assert errors == []
-    assert [v for v, _ in versions(target)] == [2, 3, 4]
+    assert [v for v, _ in versions(target)] == [2, 3, 4, 5]
     assert {"audit", "audit_history", "audit_leases"} <= tables(target)
 
 
@@ -250,7 +250,7 @@ def test_a_newer_store_is_refused_and_nothing_is_written(source, target, context
     source.create_schema("sales")
     source.create_table("sales", "a", 1)
 
-    with pytest.raises(AuditInputError, match=r"version 5, newer than this provider"):
+    with pytest.raises(AuditInputError, match=rf"version {STORE_VERSION + 1}, newer than this provider"):
         InitAuditOperator(task_id="init_audit", schema="sales").execute(context)
     assert tables(target) == {"audit_store_version"}
     assert versions(target) == [(STORE_VERSION + 1, "future")]
