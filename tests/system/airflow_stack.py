@@ -112,9 +112,15 @@ class AirflowStack:
         sql_alchemy_conn: str,
         dags_folder: Path,
         extra_env: Mapping[str, str] | None = None,
+        local_settings: str | None = None,
     ) -> AirflowStack:
+        """``local_settings``: the text of ``$AIRFLOW_HOME/config/airflow_local_settings.py`` (cluster
+        policies, as a deployment sets them), which every component and task process imports."""
         home.mkdir(parents=True, exist_ok=True)
         (home / "logs").mkdir(exist_ok=True)
+        if local_settings is not None:
+            (home / "config").mkdir(exist_ok=True)
+            (home / "config" / "airflow_local_settings.py").write_text(local_settings)
         password = secrets.token_urlsafe(12)
         password_file = home / "simple_auth_manager_passwords.json"
         password_file.write_text(json.dumps({ADMIN_USER: password}) + "\n")
@@ -223,6 +229,20 @@ class AirflowStack:
                 continue
             parts.append(f"----- {path.relative_to(root)} -----\n{path.read_text(errors='replace')[-limit:]}")
         return "\n".join(parts) or f"(no task logs under {root})"
+
+    def task_log_events(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        """The JSON log events of one task of one run, every attempt and every reschedule, in order."""
+        root = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        events = []
+        for path in sorted(root.rglob("*.log")) if root.exists() else []:
+            for line in path.read_text(errors="replace").splitlines():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict):
+                    events.append(event)
+        return sorted(events, key=lambda e: str(e.get("timestamp")))
 
     # -- REST API --------------------------------------------------------------------------------
     def wait_healthy(self, *, timeout: float) -> dict[str, Any]:

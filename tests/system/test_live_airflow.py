@@ -26,13 +26,18 @@ import pytest
 from airflow_stack import AirflowStack
 from pg_server import PG_PASSWORD, PG_USER
 
+from migration_audit_provider.constants import DEFAULT_FINGERPRINT_MODE
+
 REPO = Path(__file__).resolve().parents[2]
 SALES = "migration_audit__sales"
 HR = "migration_audit__hr"
+LEDGER = "migration_audit__ledger"
 DISPATCHER = "migration_audit_trigger"
 SCHEMAS = {
     "sales": {"orders": 250, "Order Lines": 600, "customers": 40, "returns": 0},
     "hr": {"employees": 75, "departments": 6},
+    # the overlap test's schema: one big table keeps its first run's copy and refresh busy a while
+    "ledger": {"entries": 600_000, "accounts": 30, "journal": 0},
 }
 TASKS_THAT_MUST_SUCCEED = (
     "validate_params",
@@ -53,6 +58,37 @@ TODAY = datetime.now(timezone.utc).date()
 BACKFILL_FROM = TODAY - timedelta(days=4)
 BACKFILL_TO = TODAY - timedelta(days=2)
 BACKFILL_SLOTS = [f"{d.isoformat()}T03:00:00Z" for d in (BACKFILL_FROM, BACKFILL_FROM + timedelta(days=1))]
+# The overlap test backfills one slot (from = to = the slot, both ends inclusive).
+OVERLAP_SLOT = f"{(TODAY - timedelta(days=5)).isoformat()}T03:00:00Z"
+# The DAGs' take_lease asks every DEFAULT_LEASE_POKE_SECONDS (60 s); the stack's cluster policy makes
+# it every 8 s, so a run waiting for the lease goes on soon after it is released (the test stays short).
+# Airflow 3.3 can fail a reschedule-mode sensor between two pokes: when the executor's event for one
+# poke reaches the scheduler after the next poke was queued, the scheduler takes it for a task killed
+# externally ("finished with state success, but the task instance's state attribute is queued",
+# apache/airflow#71172; seen here with 2 s and 5 s pokes on a loaded 2-core machine). Like the DAGs'
+# default retries (2), the policy lets take_lease retry then, up to 4 times (taking the lease again is
+# harmless: the run is the holder or waits), with a short delay instead of 30 s.
+LEASE_POKE_SECONDS = 8
+LOCAL_SETTINGS = f"""\
+from datetime import timedelta
+
+
+def task_policy(task):
+    if task.task_id == "take_lease":
+        task.poke_interval = {float(LEASE_POKE_SECONDS)!r}
+        task.retries = 4
+        task.retry_delay = timedelta(seconds=2)
+"""
+# What holds the schema's lease between take_lease and release_lease: the tasks that renew it.
+LEASED_TASKS = (
+    "init_audit",
+    "data_run",
+    "refresh_audit",
+    "get_rejects",
+    "rerun_rejects",
+    "refresh_again",
+    "audit_result",
+)
 
 
 def q(name: str) -> str:
@@ -73,7 +109,7 @@ def seed(work: Path) -> dict[str, Path]:
                 if role == "source" and rows:
                     db.executemany(
                         f"INSERT INTO {q(table)} VALUES (?, ?, ?)",
-                        [(i, f'{table} row {i}: it\'s "quoted"', i * 1.25) for i in range(rows)],
+                        ((i, f'{table} row {i}: it\'s "quoted"', i * 1.25) for i in range(rows)),
                     )
             db.commit()
             db.close()
@@ -87,6 +123,7 @@ def seed(work: Path) -> dict[str, Path]:
         "schemas:\n"
         "  sales: {}\n"
         "  hr: {}\n"
+        "  ledger: {}\n"
     )
     return folders
 
@@ -114,6 +151,16 @@ class Live:
             (schema,),
         )
         return {r[0]: r[1:] for r in rows}
+
+    def lease(self, schema: str) -> tuple | None:
+        """``(holder, acquired_at, expires_at)`` of the schema's lease, or ``None`` while nobody holds it."""
+        try:
+            rows = self.store(
+                "SELECT holder, acquired_at, expires_at FROM audit_leases WHERE table_schema = ?", (schema,)
+            )
+        except sqlite3.OperationalError:  # no lease table yet: no run has taken a lease
+            return None
+        return rows[0] if rows else None
 
     def store_snapshot(self) -> tuple:
         return (
@@ -179,11 +226,12 @@ def live(pg_server, tmp_path_factory) -> Iterator[Live]:
         sql_alchemy_conn=f"postgresql+psycopg://{PG_USER}:{PG_PASSWORD}@127.0.0.1:{pg_server.port}/{dbname}",
         dags_folder=REPO / "dags",
         extra_env={"MIGRATION_AUDIT_CONFIG": str(work / "migration_audit.yaml"), **connections},
+        local_settings=LOCAL_SETTINGS,
     )
     started = time.monotonic()
     try:
         stack.start(timeout=120)
-        stack.wait_for_dags({SALES, HR}, files={"migration_audit.py"}, timeout=120)
+        stack.wait_for_dags({SALES, HR, LEDGER}, files={"migration_audit.py"}, timeout=120)
         print(f"\nAirflow stack up and DAGs parsed in {time.monotonic() - started:.1f} s ({stack.home})")
         yield Live(stack, folders["source"], folders["target"])
     finally:
@@ -325,6 +373,139 @@ def test_backfill_of_one_schema_runs_to_success(live):
     assert not live.runs(HR, run_type="manual") and not live.runs(HR, run_type="scheduled")
 
 
+def at(value: str) -> datetime:
+    """A time from the API or a log event (ISO, ``Z``), or from the store (naive UTC), as aware UTC."""
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def lease_log(live: Live, dag_id: str, run_id: str, schema: str) -> tuple[datetime, datetime, list[str]]:
+    """When the run took and released the schema's lease (its own log lines, written right after the
+    statement), and what each poke that found the lease taken logged."""
+    holder = f"{dag_id}/{run_id}"
+    take = live.stack.task_log_events(dag_id, run_id, "take_lease")
+    release = live.stack.task_log_events(dag_id, run_id, "release_lease")
+    taken = [e for e in take if str(e.get("event")).startswith(f"Lease of {schema} taken by {holder} ")]
+    released = [e for e in release if e.get("event") == f"Lease of {schema} released by {holder}"]
+    assert len(taken) == 1 and len(released) == 1, live.stack.describe_run(dag_id, run_id)
+    waits = [str(e["event"]) for e in take if f"Schema {schema} is leased by " in str(e.get("event"))]
+    return at(taken[0]["timestamp"]), at(released[0]["timestamp"]), waits
+
+
+def leased_work(live: Live, run_id: str) -> tuple[datetime, datetime]:
+    """When the run's leased tasks (between take_lease and release_lease) started and ended, all told."""
+    tis = [t for t in live.stack.task_instances(LEDGER, run_id) if t["task_id"] in LEASED_TASKS]
+    ran = [t for t in tis if t["state"] == "success"]
+    assert {t["task_id"] for t in ran} >= set(LEASED_TASKS) - {"rerun_rejects"}, tis
+    return min(at(t["start_date"]) for t in ran), max(at(t["end_date"]) for t in ran)
+
+
+def test_backfill_overlapping_a_triggered_run_waits_for_the_lease_and_copies_once(live):
+    """A backfill run started while a triggered run of the same schema holds the lease.
+
+    Airflow 3.3 starts the backfill run at once (backfill runs do not count against the DAG's
+    ``max_active_runs=1``); only the lease keeps the two apart. The backfill's ``take_lease`` waits
+    while the triggered run holds it, takes it after the release, and its data run then finds every
+    table complete: each table is copied once in all, by the triggered run. Without the lease the
+    backfill's chain would run beside the triggered run's (no wait logged, overlapping intervals) and
+    copy the tables again (they are still ``pending`` until the first refresh).
+    """
+    live.unpause(LEDGER)
+    started = time.monotonic()
+    response = live.stack.api.post(
+        f"/dags/{LEDGER}/dagRuns", json={"logical_date": None, "conf": {"schema": "ledger"}}
+    )
+    assert response.status_code == 200, response.text
+    first = response.json()["dag_run_id"]
+
+    # as soon as the triggered run holds the lease (its copy still to come), backfill one slot
+    def leased_by_first() -> tuple | None:
+        lease = live.lease("ledger")
+        return lease if lease and lease[0] == f"{LEDGER}/{first}" else None
+
+    live.stack.wait_for(
+        "the triggered run to take the lease", leased_by_first, timeout=RUN_TIMEOUT, interval=0.2
+    )
+    window = {"dag_id": LEDGER, "from_date": OVERLAP_SLOT, "to_date": OVERLAP_SLOT, "max_active_runs": 1}
+    created = live.stack.api.post("/backfills", json=window)
+    assert created.status_code == 200, created.text
+    backfill_runs = live.runs(LEDGER, run_type="backfill")
+    assert [r["logical_date"] for r in backfill_runs] == [OVERLAP_SLOT], backfill_runs
+    second = backfill_runs[0]["dag_run_id"]
+
+    def both_finished() -> dict[str, dict] | None:
+        runs = {r["dag_run_id"]: r for r in live.runs(LEDGER)}
+        finished = all(runs[r]["state"] in ("success", "failed") for r in (first, second))
+        return runs if finished else None
+
+    runs = live.stack.wait_for("both runs of ledger", both_finished, timeout=2 * RUN_TIMEOUT, interval=1)
+    for run_id in (first, second):
+        assert runs[run_id]["state"] == "success", live.stack.describe_run(LEDGER, run_id)
+    assert sorted(runs) == sorted((first, second)), runs
+    assert (runs[first]["run_type"], runs[second]["run_type"]) == ("manual", "backfill")
+
+    # Airflow ran the two at once (the backfill run started before the triggered one ended) ...
+    assert at(runs[second]["start_date"]) < at(runs[first]["end_date"]), runs
+    # ... but their copy/refresh work did not overlap: every leased task of the backfill started
+    # after every leased task of the triggered run had ended
+    work = {run_id: leased_work(live, run_id) for run_id in (first, second)}
+    timeline = "\n".join(
+        f"  {ti['start_date']} - {ti['end_date']}  {run_id}  {ti['task_id']}"
+        for run_id in (first, second)
+        for ti in sorted(live.stack.task_instances(LEDGER, run_id), key=lambda t: t["start_date"] or "")
+    )
+    assert work[first][1] < work[second][0], f"the runs' leased tasks overlap:\n{timeline}"
+
+    # the backfill ran while the triggered run held the lease: its take_lease found it taken, waited
+    first_taken, first_released, first_waits = lease_log(live, LEDGER, first, "ledger")
+    second_taken, second_released, second_waits = lease_log(live, LEDGER, second, "ledger")
+    assert first_waits == [], first_waits
+    assert second_waits, f"the backfill never found the lease taken:\n{timeline}"
+    assert all(f"is leased by {LEDGER}/{first} " in w for w in second_waits), second_waits
+    # the lease was held by one run at a time, and each run's leased tasks ran inside its lease
+    assert first_taken < first_released <= second_taken < second_released, timeline
+    for run_id, taken, released in (
+        (first, first_taken, first_released),
+        (second, second_taken, second_released),
+    ):
+        assert taken < work[run_id][0] <= work[run_id][1] < released, (run_id, timeline)
+    # the store's own run log agrees: every audit step of the backfill after every step of the first
+    steps = live.store(
+        "SELECT run_id, step, started_at, finished_at FROM audit_runs WHERE table_schema = 'ledger'"
+    )
+    assert {s[0] for s in steps} == {first, second}, steps
+    first_end = max(at(s[3]) for s in steps if s[0] == first)
+    assert all(first_end <= at(s[2]) for s in steps if s[0] == second), steps
+
+    # the work was done once: one copy per table, all by the triggered run's data run
+    copies = live.store(
+        "SELECT run_id, task_id, table_name, rows_written, error FROM audit_history "
+        "WHERE table_schema = 'ledger' AND event_type = 'copy' ORDER BY table_name"
+    )
+    assert copies == [(first, "data_run", t, n, None) for t, n in sorted(SCHEMAS["ledger"].items())], copies
+    xcom = live.stack.api.get(
+        f"/dags/{LEDGER}/dagRuns/{second}/taskInstances/data_run/xcomEntries/return_value"
+    )
+    assert xcom.status_code == 200, xcom.text
+    summary = xcom.json()["value"]
+    assert (summary.get("copied"), summary.get("failed"), summary.get("unchanged")) == (
+        0,
+        [],
+        len(SCHEMAS["ledger"]),
+    ), summary
+    live.assert_audit_complete("ledger")
+    assert live.lease("ledger") is None
+    tries = [
+        t["try_number"] for t in live.stack.task_instances(LEDGER, second) if t["task_id"] == "take_lease"
+    ]
+    print(
+        f"\nledger: triggered run held the lease {first_taken:%H:%M:%S.%f}-{first_released:%H:%M:%S.%f}, "
+        f"backfill waited {len(second_waits)} poke(s) (take_lease tries {tries}), held it "
+        f"{second_taken:%H:%M:%S.%f}-{second_released:%H:%M:%S.%f}; "
+        f"both done in {time.monotonic() - started:.1f} s"
+    )
+
+
 def test_dispatcher_starts_the_chosen_schema_audit(live):
     """The UI's schema picker: its run triggers the schema's DAG with the options as real booleans."""
     assert live.dispatcher_problem() is None
@@ -347,7 +528,7 @@ def test_dispatcher_starts_the_chosen_schema_audit(live):
         "rerun_partials": True,
         "rerun_overloads": False,
         "full_reload": False,
-        "fingerprint": "new_complete",
+        "fingerprint": DEFAULT_FINGERPRINT_MODE,
         "on_incomplete": "fail",
     }
     run = live.stack.wait_for_run(SALES, new[0]["dag_run_id"], timeout=RUN_TIMEOUT)
@@ -360,4 +541,4 @@ def test_every_dag_file_is_accepted_by_the_dag_processor(live):
     assert live.dispatcher_problem() is None
     assert live.stack.import_errors() == {}
     dags = {d["dag_id"] for d in live.stack.api.get("/dags", params={"limit": 100}).json()["dags"]}
-    assert dags == {SALES, HR, DISPATCHER}
+    assert dags == {SALES, HR, LEDGER, DISPATCHER}
