@@ -160,3 +160,31 @@ def test_the_status_pass_stages_in_a_session_private_table(pg_pair, context, mon
     assert [r[0] for r in store_tables] == [
         "audit", "audit_history", "audit_leases", "audit_runs", "audit_store_version"
     ]  # fmt: skip
+
+
+def test_postgres_fingerprint_catalog_reads_equal_information_schema(pg_pair):
+    """The per-table column and key reads of a fingerprint, from pg_catalog by index: the portable
+    information_schema queries' rows, for odd types, a domain and a composite key out of column order."""
+    from migration_audit_provider.sql import load_statement
+
+    source, _ = pg_pair
+    source.execute(
+        "CREATE DOMAIN sales.amount AS NUMERIC(12,2); CREATE TYPE sales.mood AS ENUM ('ok', 'sad'); "
+        'CREATE TABLE sales."Keyed" (a INT, "B c" VARCHAR(9), d sales.amount, e sales.mood, f INT[], '
+        'g TIMESTAMPTZ, gone INT, h CHAR(2), PRIMARY KEY (h, "B c", a)); '
+        'ALTER TABLE sales."Keyed" DROP COLUMN gone'
+    )
+    for name, want in (("column_types", 7), ("primary_key", 3)):
+        portable = load_statement(f"fingerprint/{name}", "")
+        own = load_statement(f"fingerprint/{name}", "postgres")
+        assert "FROM information_schema" in portable and "pg_catalog.pg_attribute" in own
+        params = {"schema": "sales", "table": "Keyed"}
+        expected = source.execute(
+            portable.replace(":schema", "%(schema)s").replace(":table", "%(table)s"), params
+        )
+        assert len(expected) == want
+        assert (
+            source.execute(own.replace(":schema", "%(schema)s").replace(":table", "%(table)s"), params)
+            == expected
+        )
+    assert [r[0] for r in expected] == ["h", "B c", "a"]  # key order, not column order
