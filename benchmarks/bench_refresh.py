@@ -280,13 +280,14 @@ class PostgresBackend:
             session = Session(self.store.dialect, conn)
             self.store.ensure(session)
             if side != "provider":  # the seed's own stage, in place of the provider's
-                session.execute(f"DROP TABLE {SEED_STAGE}")
+                session.execute(f"DROP TABLE IF EXISTS {SEED_STAGE}")
                 session.execute(SEED_STAGE_DDL)
             conn.commit()
 
     def reset(self) -> None:
         for side, conn in self.conn.items():
-            conn.execute(f"TRUNCATE migration.audit, migration.audit_history, {SEED_STAGE}")
+            stage = "" if side == "provider" else f", {SEED_STAGE}"  # the provider's stage is per session
+            conn.execute(f"TRUNCATE migration.audit, migration.audit_history{stage}")
             with conn.cursor().copy(f"COPY migration.audit ({', '.join(AUDIT_COLUMNS)}) FROM STDIN") as copy:
                 for row in self.data.init_rows(seed=side == "seed"):
                     copy.write_row(row)
@@ -375,7 +376,7 @@ class SqliteBackend:
             session = Session(self.store.dialect, conn)
             self.store.ensure(session)
             if side != "provider":
-                session.execute(f"DROP TABLE {SEED_STAGE}")
+                session.execute(f"DROP TABLE IF EXISTS {SEED_STAGE}")
                 session.execute(SEED_STAGE_DDL)
             conn.commit()
             conn.close()
@@ -389,7 +390,8 @@ class SqliteBackend:
         marks = ", ".join("?" * len(AUDIT_COLUMNS))
         for side in self.sides:
             conn = self.open(side)
-            for table in ("migration.audit", "migration.audit_history", SEED_STAGE):
+            stage = () if side == "provider" else (SEED_STAGE,)  # the provider's stage is per session
+            for table in ("migration.audit", "migration.audit_history", *stage):
                 conn.execute(f"DELETE FROM {table}")
             conn.executemany(
                 f"INSERT INTO migration.audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})",
