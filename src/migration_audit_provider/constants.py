@@ -44,6 +44,9 @@ RERUN_STATUSES: tuple[str, ...] = ("reject", "mismatch")
 """Statuses the reject rerun copies again by default (``partial``/``overload`` on request)."""
 NEVER_RERUN: tuple[str, ...] = ("drift",)
 """Statuses a rerun never copies, whatever it is asked: the table's columns need a DDL fix first."""
+NEEDS_DDL: tuple[str, ...] = ("missing", "drift")
+"""Statuses the data run does not copy, full reload or not: the target table must be created (``missing``)
+or its columns fixed (``drift``) first; the refresh after the fix finds it, and the rerun copies it."""
 IGNORED_BY_CHECK: tuple[str, ...] = ("dropped",)
 """Statuses the end-of-run check does not count against completeness."""
 
@@ -82,6 +85,7 @@ __all__ = [
     "DEFAULT_TARGET_CONN_ID",
     "FINGERPRINT_MODES",
     "IGNORED_BY_CHECK",
+    "NEEDS_DDL",
     "NEVER_RERUN",
     "ON_INCOMPLETE",
     "RERUN_STATUSES",

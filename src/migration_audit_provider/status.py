@@ -20,7 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from migration_audit_provider.constants import DEFAULT_FINGERPRINT_ALL_BELOW_ROWS, FINGERPRINT_MODES
+from migration_audit_provider.constants import (
+    DEFAULT_FINGERPRINT_ALL_BELOW_ROWS,
+    FINGERPRINT_MODES,
+    NEEDS_DDL,
+)
 from migration_audit_provider.exceptions import AuditInputError
 from migration_audit_provider.filters import FILTERED_COUNT_METHOD
 from migration_audit_provider.records import AuditRow, Observation
@@ -30,17 +34,25 @@ DECIDE_STATUS = "decide_status"
 COUNT_METHOD = "count(*)"
 
 
+def needs_ddl(stored: Mapping[str, AuditRow]) -> list[str]:
+    """The tables the data run leaves for a DDL fix (``NEEDS_DDL``), sorted."""
+    return sorted(t for t, row in stored.items() if row.src_present and row.export_status in NEEDS_DDL)
+
+
 def tables_to_copy(stored: Mapping[str, AuditRow], copied: Iterable[str], *, full_reload: bool) -> list[str]:
     """Rule 0: the tables present in the source that the data run copies, sorted.
 
     Run after init, whose fresh source counts have re-decided each status: a table whose source
     grew or shrank since the last audit is ``partial``/``overload`` by then, a new one ``pending``.
+    Never a table in ``NEEDS_DDL`` (``missing``, ``drift``): no copy can fix it (see ``needs_ddl``).
     """
     done = set(copied)
     return sorted(
         table
         for table, row in stored.items()
-        if row.src_present and (full_reload or row.export_status != "complete" or table not in done)
+        if row.src_present
+        and row.export_status not in NEEDS_DDL
+        and (full_reload or row.export_status != "complete" or table not in done)
     )
 
 

@@ -487,3 +487,32 @@ def test_the_data_run_copies_only_what_changed_since_the_last_audit(kind, source
 
     full = data_run("inc", full_reload=True).execute({**context, "run_id": "full"})
     assert full["copied"] == 7 and full["unchanged"] == 0
+
+
+def test_the_data_run_leaves_missing_and_drifted_tables_for_a_ddl_fix(kind, source, target, context):
+    """A table with no target table, or whose columns differ, is not copied (even on a full reload):
+    the summary names it; once the DDL is fixed, the refresh finds it and the rerun copies it."""
+    for cluster in (source, target):
+        cluster.create_schema("ddl")
+    source.create_table("ddl", "ok", 3)
+    target.create_table("ddl", "ok", 0)
+    source.create_table("ddl", "absent", 4)  # no target table
+    source.create_table("ddl", "wide", 2, columns="id INTEGER, name TEXT, note TEXT")
+    target.create_table("ddl", "wide", 0)  # no "note" column: drift
+    InitAuditOperator(task_id="init", schema="ddl").execute(context)
+    RefreshAuditOperator(task_id="refresh", schema="ddl", fingerprint="off").execute(context)
+    statuses = {t: r[0] for t, r in audit_rows(target, "ddl").items()}
+    assert statuses == {"ok": "reject", "absent": "missing", "wide": "drift"}
+
+    for full in (False, True):
+        summary = data_run("ddl", full_reload=full).execute({**context, "run_id": f"run_{full}"})
+        assert summary["copied"] == 1 and summary["needs_ddl"] == ["absent", "wide"], summary
+        assert summary["missing"] == [] and summary["unchanged"] == 0
+    copied = {r[0] for r in copy_events(target, "ddl")}
+    assert copied == {"ok"}  # no copy was even attempted for the other two
+
+    target.create_table("ddl", "absent", 0)  # the DDL fix
+    RefreshAuditOperator(task_id="refresh", schema="ddl", fingerprint="off").execute(context)
+    assert audit_rows(target, "ddl")["absent"][0] == "reject"
+    RejectRerunOperator(task_id="rerun", schema="ddl", tables=["absent"]).execute(context)
+    assert target.count("ddl", "absent") == 4

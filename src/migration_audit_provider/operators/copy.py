@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from migration_audit_provider.exceptions import AuditInputError, CopyFailedError
 from migration_audit_provider.operators.audit import BaseAuditOperator, truthy
-from migration_audit_provider.status import tables_to_copy
+from migration_audit_provider.status import needs_ddl, tables_to_copy
 from migration_audit_provider.store import AuditStore
 from migration_audit_provider.transfers import (
     DEFAULT_BATCH_SIZE,
@@ -159,13 +159,20 @@ class DataRunOperator(BaseCopyOperator):
         if audited:
             full = truthy(self.full_reload)
             tables = tables_to_copy(audited, copied, full_reload=full)
+            ddl = needs_ddl(audited)
             present = sum(1 for row in audited.values() if row.src_present)
             reason = " (full reload)" if full else ""
             self.log.info("%s of %s table(s) of %s need copying%s", len(tables), present, schema, reason)
+            if ddl:
+                self.log.warning(
+                    "Not copied, a DDL fix first (target table missing, or its columns differ): %s",
+                    ", ".join(f"{t} ({audited[t].export_status})" for t in ddl),
+                )
         else:
-            tables, present = list(catalog), len(catalog)
+            tables, present, ddl = list(catalog), len(catalog), []
         summary = self.run_copies(schema, tables, context)
-        summary["unchanged"] = present - len(tables)
+        summary["needs_ddl"] = ddl
+        summary["unchanged"] = present - len(tables) - len(ddl)
         return summary
 
 
