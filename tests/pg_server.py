@@ -95,7 +95,7 @@ class PgServer:
         try:
             self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
         finally:
-            shutil.rmtree(self.base, ignore_errors=True)
+            _remove_later(self.base)
 
     def connect(self, dbname: str = "postgres", autocommit: bool = True):
         import psycopg
@@ -122,3 +122,16 @@ class PgServer:
                 "schema": dbname,
             }
         )
+
+
+def _remove_later(path: os.PathLike) -> None:
+    """Delete a stopped server's folder without waiting: after a whole test session it holds hundreds
+    of databases, and removing them took ~25 s at the end of every run."""
+    try:
+        subprocess.Popen(  # noqa: S603 - a fixed command on our own temporary folder
+            ["rm", "-rf", str(path)],  # noqa: S607
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
