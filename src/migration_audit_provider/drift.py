@@ -43,6 +43,8 @@ class Column:
     size: int | None = None
     scale: int | None = None
     nullable: bool = True
+    catalog_type: str = field(default="", compare=False)
+    """The type exactly as the catalog spelt it (what a fingerprint classifies); not compared."""
 
     def describe(self) -> str:
         return f"{self.declared}{'' if self.nullable else ' NOT NULL'}"
@@ -135,7 +137,8 @@ def column(
     nullable = row["nullable"]
     if isinstance(nullable, str):
         nullable = nullable.strip().upper() in ("YES", "Y", "TRUE", "T", "1")
-    return Column(str(row["column_name"]), declared.lower(), family, size, scale, bool(nullable))
+    name = str(row["column_name"])
+    return Column(name, declared.lower(), family, size, scale, bool(nullable), declared_type)
 
 
 def columns_by_table(rows: Iterable[Mapping[str, Any]], widths: Mapping[str, int]) -> dict[str, list[Column]]:

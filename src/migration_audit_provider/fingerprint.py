@@ -46,7 +46,7 @@ A database that lacks a function the SQL needs gets it from its database object
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -190,11 +190,22 @@ def same_engine(source: Session, target: Session) -> bool:
 
 
 def table_shape(
-    source: Session, target: Session, schema: str, table: str, normalisation: Normalisation | None = None
+    source: Session,
+    target: Session,
+    schema: str,
+    table: str,
+    normalisation: Normalisation | None = None,
+    known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
 ) -> TableShape:
+    """The columns both sides have, their classes and the usable key.
+
+    :param known: each side's ``{column: type as its catalog spells it}`` when the caller has just read
+        them (the refresh's one catalog read per side); otherwise they are read here.
+    """
     norm = normalisation or Normalisation()
-    src_types = column_types(source, schema, table)
-    tgt_names = set(column_types(target, schema, table))
+    if known is None:
+        known = (column_types(source, schema, table), column_types(target, schema, table))
+    src_types, tgt_names = known[0], set(known[1])
     shared = sorted(name for name in src_types if name in tgt_names)
     key = primary_key(source, schema, table)
     usable_key = key if key and all(k in tgt_names for k in key) else []
@@ -318,12 +329,14 @@ def compare_table(
     max_keys: int = MAX_KEYS,
     normalisation: Normalisation | None = None,
     row_filter: Any = None,
+    known: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
 ) -> Comparison:
     """Fingerprint ``table`` on both sides; if they differ and it has a primary key, find the keys.
 
     :param row_filter: a ``filters.RowFilter``: only the rows it keeps, on both sides.
+    :param known: both sides' column types, already read (see :func:`table_shape`).
     """
-    shape = table_shape(source, target, schema, table, normalisation)
+    shape = table_shape(source, target, schema, table, normalisation, known)
     shape.row_filter = row_filter
     src_fp, tgt_fp = both(source, target, fingerprint, schema, table, shape)
     result = Comparison(table, src_fp, tgt_fp, key=list(shape.key) or None)

@@ -136,8 +136,12 @@ def compare(
     max_keys: int,
     normalisation: Normalisation | None = None,
     row_filters: Mapping[str, RowFilter] | None = None,
+    columns: tuple[Mapping[str, Sequence[Column]], Mapping[str, Sequence[Column]]] | None = None,
 ) -> list[Comparison]:
     """Fingerprint ``tables`` on both sides; each table's reads leave no locks behind.
+
+    ``columns``: both sides' columns from the refresh's catalog read, so a table's shape needs no
+    catalog query of its own (a table missing from them is looked up).
 
     A table whose columns cannot be fingerprinted is left to the counts (logged by the caller);
     any other failure - a lost connection, a bug - is raised, so the task fails and is retried.
@@ -156,11 +160,21 @@ def compare(
                     max_keys=max_keys,
                     normalisation=normalisation,
                     row_filter=(row_filters or {}).get(table),
+                    known=_known_types(columns, table),
                 )
                 out.append(compared)
             except FingerprintUnsupported:
                 continue
     return out
+
+
+def _known_types(
+    columns: tuple[Mapping[str, Sequence[Column]], Mapping[str, Sequence[Column]]] | None, table: str
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    if columns is None or table not in columns[0] or table not in columns[1]:
+        return None
+    src, tgt = columns
+    return {c.name: c.catalog_type for c in src[table]}, {c.name: c.catalog_type for c in tgt[table]}
 
 
 def refresh_look(
@@ -193,7 +207,12 @@ def refresh_look(
     src_at, tgt_at = counted.src_at, counted.tgt_at
     candidates = fingerprint_candidates(mode, stored, src_counts, tgt_counts)
     comparisons = compare(
-        sides, candidates, max_keys=max_keys, normalisation=normalisation, row_filters=applied
+        sides,
+        candidates,
+        max_keys=max_keys,
+        normalisation=normalisation,
+        row_filters=applied,
+        columns=(src_cols, tgt_cols),
     )
     by_table = {c.table: c for c in comparisons}
     observations = []

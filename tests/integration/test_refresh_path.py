@@ -65,6 +65,13 @@ def test_one_refresh_reads_the_audit_once_and_opens_each_connection_once(
     assert column_list(INPUT_COLUMNS) in statements[row_reads[0]]
     locks = [i for i, s in enumerate(statements) if "pg_advisory_xact_lock" in s]
     assert locks and locks[-1] < row_reads[0]  # the rows are read under the schema's lock
+    # One catalog read per side: the fingerprints take their columns from it, not a query per table.
+    from migration_audit_provider.sql import load_statement
+
+    per_table = load_statement("fingerprint/column_types", "postgres")
+    whole = load_statement("list_schema_columns", "postgres")
+    assert statements.count(per_table) == 0 and statements.count(whole) == 2
+    assert summary["schemas"]["sales"]["fingerprinted"] == (4 if fingerprint == "all" else 0)  # t0: reject
 
 
 def test_postgres_counts_small_tables_in_serial_batches_and_big_ones_alone(pg_pair, context, monkeypatch):
