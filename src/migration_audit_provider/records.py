@@ -7,9 +7,11 @@ the dataclass) and build rows from the cursor's column names, never from positio
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 
@@ -72,6 +74,43 @@ def audit_rows(cursor: Any) -> Iterator[AuditRow]:
                 if row[i] is not None:
                     row[i] = bool(row[i])
         yield AuditRow(**dict(zip(names, row, strict=True)))
+
+
+def stored_rows(cursor: Any) -> dict[str, Any]:
+    """The cursor's audit rows by table name, as light read-only tuples with :class:`AuditRow`'s
+    attribute names (a field the statement did not select reads as ``None``).
+
+    For the status pass's read of every stored row (``read_inputs.sql``): a frozen dataclass costs
+    ~6 us a row to build, which at 1,000,000 tables was most of an unchanged refresh (BENCHMARKS.md);
+    a tuple costs a fraction of that. Flags stay as the driver returns them (SQLite's ``1``/``0``
+    compare equal to ``True``/``False``).
+    """
+    names = tuple(column[0].lower() for column in cursor.description)
+    unknown = set(names) - set(AUDIT_COLUMNS)
+    if unknown:
+        raise ValueError(f"columns {sorted(unknown)} are not audit row fields")
+    make = _row_class(names)._make
+    key = names.index("table_name")
+    return {row[key]: make(row) for row in cursor.fetchall()}
+
+
+@lru_cache(maxsize=8)
+def _row_class(names: tuple[str, ...]) -> type:
+    missing = frozenset(AUDIT_COLUMNS).difference(names)
+
+    class StoredRow(namedtuple("StoredRow", names)):  # noqa: PYI024 - names known only at run time
+        __slots__ = ()
+
+        def __getattr__(self, name: str) -> Any:  # only for names the statement did not select
+            if name in missing:
+                return None
+            raise AttributeError(name)
+
+        @property
+        def table(self) -> str:
+            return self.table_name
+
+    return StoredRow
 
 
 def column_list(columns: Sequence[str] = AUDIT_COLUMNS, alias: str = "") -> str:

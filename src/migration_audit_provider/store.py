@@ -36,6 +36,7 @@ from migration_audit_provider.records import (
     Observation,
     audit_rows,
     column_list,
+    stored_rows,
     utcnow,
 )
 from migration_audit_provider.status import COUNT_METHOD, DECIDE_STATUS, staged_rows
@@ -249,12 +250,11 @@ class AuditStore:
         result.summary = self.summary(session, schema)
         return result
 
-    def _read_inputs(self, session: Session, schema: str) -> dict[str, AuditRow]:
+    def _read_inputs(self, session: Session, schema: str) -> dict[str, Any]:
         # Touches every audited table on every refresh (1,000,000 rows take ~1 s): pausing the cyclic
         # GC keeps it from re-scanning the heap while a million rows are being made.
         with _gc_paused():
-            cursor = session.execute(self._sql(session, "read_inputs"), {"schema": schema})
-            return {row.table_name: row for row in audit_rows(cursor)}
+            return stored_rows(session.execute(self._sql(session, "read_inputs"), {"schema": schema}))
 
     def _sync(
         self,
