@@ -1,4 +1,4 @@
--- The one pass over the audit table: only rows left in the stage (rows that change) are written.
+-- The one pass over the audit table: only rows in the stage (rows that change) are written.
 -- The stage marks the counts taken in this pass (src_counted_at / tgt_counted_at not NULL) and holds
 -- count_method only then: those rows get this pass's count times, every other value stays as it was.
 UPDATE {audit} AS a
@@ -18,11 +18,10 @@ SET src_present = s.src_present,
     tgt_fingerprint = s.tgt_fingerprint,
     schema_drift = s.schema_drift,
     schema_diff = s.schema_diff,
-    export_status = s.export_status,
-    export_success = (s.export_status = 'complete'),
+    export_status = {decide_status},
+    export_success = ({decide_status} = 'complete'),
     update_ts = :now,
     last_run_id = :run_id
 FROM {stage} AS s
-WHERE s.refresh_id = :refresh_id
-  AND a.table_schema = s.table_schema
+WHERE a.table_schema = :schema
   AND a.table_name = s.table_name

@@ -1,1 +1,2 @@
-DELETE FROM {stage} WHERE refresh_id = :refresh_id
+-- The stage holds one pass's rows, of one schema, in this session only: empty it for the next pass.
+DELETE FROM {stage}

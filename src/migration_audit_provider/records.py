@@ -140,9 +140,8 @@ class Observation:
 
 
 STAGE_COLUMNS: tuple[str, ...] = (
-    "refresh_id",
-    "table_schema",
     "table_name",
+    "old_status",
     "src_present",
     "src_row_count",
     "tgt_present",
@@ -156,6 +155,7 @@ STAGE_COLUMNS: tuple[str, ...] = (
     "schema_diff",
 )
 """The columns of one staged row (``stage_counts.sql`` names the same), in the order
-:func:`migration_audit_provider.status.staged_rows` builds them."""
+:func:`migration_audit_provider.status.staged_rows` builds them. One pass stages one schema, in a
+table of its own session: no pass id or schema column (the statements take ``:schema``)."""
 
 __all__ = ["AUDIT_COLUMNS", "STAGE_COLUMNS", "AuditRow", "Observation", "audit_rows", "column_list"]

@@ -17,9 +17,10 @@ A repeat with nothing changed stages nothing and writes nothing, so ``update_ts`
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
-import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from migration_audit_provider.records import (
     stored_rows,
     utcnow,
 )
+from migration_audit_provider.sql import load_statement
 from migration_audit_provider.status import COUNT_METHOD, DECIDE_STATUS, staged_rows
 
 if TYPE_CHECKING:
@@ -57,7 +59,6 @@ STAGE_TABLE = "migration_audit_stage"
 """The session-private stage. Stores made before it keep their ``current_row_counts`` (the seed's, or
 this provider's up to 0.3), untouched and no longer written."""
 INPUT_COLUMNS = (
-    "table_schema",
     "table_name",
     "export_status",
     "src_present",
@@ -69,7 +70,7 @@ INPUT_COLUMNS = (
     "schema_drift",
     "schema_diff",
 )
-"""The audit row fields the status pass compares (``read_inputs.sql``)."""
+"""The audit row fields the status pass compares (``read_inputs.sql``; the schema is the pass's)."""
 
 
 @dataclass
@@ -125,6 +126,7 @@ class AuditStore:
             **self.names,
             audit_columns=column_list(),
             input_columns=column_list(INPUT_COLUMNS),
+            decide_status=_decide_status(session.dialect.name),
         )
 
     def sql(self, session: Session, name: str) -> str:
@@ -247,7 +249,6 @@ class AuditStore:
             row_filters=look.filtered,
         )
         result.fingerprinted = len(look.comparisons)
-        result.summary = self.summary(session, schema)
         return result
 
     def _read_inputs(self, session: Session, schema: str) -> dict[str, Any]:
@@ -271,15 +272,14 @@ class AuditStore:
         now = utcnow()
         observations = list(look.observations)
         if look.source_complete:
-            seen = {obs.table for obs in observations}
-            observations += [Observation(t, src_present=False) for t in current if t not in seen]
-        refresh_id = uuid.uuid4().hex
+            gone = current.keys() - {obs.table for obs in observations}
+            if gone:
+                observations += [Observation(t, src_present=False) for t in current if t in gone]
         with _gc_paused():
             staged, new_tables = staged_rows(
                 current,
                 observations,
                 force=force,
-                head=(refresh_id, schema),
                 # A non-NULL mark in the stage means "counted in this pass"; the time written is the
                 # caller's (which may be None): the mark falls back to ``now`` only to stay non-NULL.
                 src_mark=look.src_counted_at or now,
@@ -287,9 +287,10 @@ class AuditStore:
             )
         result = RefreshResult(schema=schema, tables_seen=len(observations))
         if not staged:
+            result.summary = _summary(schema, current, {}, ())
             return result
         sql = self._sql
-        ids = {"refresh_id": refresh_id}
+        at = {"schema": schema}
         run = {"run_id": context.get("run_id"), "task_id": _task_id(context)}
         times = {"now": now, "src_counted_at": look.src_counted_at, "tgt_counted_at": look.tgt_counted_at}
         if not self.dialect.ddl_commits:  # DDL in the transaction: made only when something is staged
@@ -297,21 +298,23 @@ class AuditStore:
         self.dialect.bulk_insert(
             session, sql(session, "stage_counts"), self.names["stage"], STAGE_COLUMNS, staged
         )
-        session.execute(sql(session, DECIDE_STATUS), ids)
+        # Before any prune: a pruned row's status and counts are its stored ones, so it adds up the same.
+        staged_summary = session.fetch_dicts(sql(session, "stage_summary"))
         if force:  # otherwise every staged row has changed inputs: nothing to prune (a scan saved)
-            session.execute(sql(session, "prune_unchanged"), ids)
+            session.execute(sql(session, "prune_unchanged"), at)
         session.execute(
-            sql(session, "record_transitions"), {**ids, **run, "now": now, "event_type": event_type}
+            sql(session, "record_transitions"), {**at, **run, "now": now, "event_type": event_type}
         )
         if len(staged) > new_tables:
             result.changed = self.dialect.affected_rows(
-                session.execute(sql(session, "apply_status"), {**ids, **run, **times})
+                session.execute(sql(session, "apply_status"), {**at, **run, **times})
             )
         if new_tables:
             result.added = self.dialect.affected_rows(
-                session.execute(sql(session, "insert_new_tables"), {**ids, **run, **times})
+                session.execute(sql(session, "insert_new_tables"), {**at, **run, **times})
             )
-        session.execute(sql(session, "clear_stage"), ids)
+        session.execute(sql(session, "clear_stage"))
+        result.summary = _summary(schema, current, staged_summary, (row[0] for row in staged))
         return result
 
     # -- history -----------------------------------------------------------------------------------
@@ -391,6 +394,44 @@ class AuditStore:
                 "error": result.error[:4000] if result.error else None,
             },
         )
+
+
+def _summary(
+    schema: str, stored: Mapping[str, Any], staged: Sequence[Mapping[str, Any]], staged_tables: Iterable[str]
+) -> dict[str, Any]:
+    """:meth:`AuditStore.summary` of the schema after a pass, without reading its audit rows again:
+    the rows read under the lock, less the staged tables, plus the staged rows as decided
+    (``stage_summary.sql``; rows per status and their sums)."""
+    by_status: Counter[str] = Counter(row.export_status for row in stored.values())
+    src = sum(filter(None, (row.src_row_count for row in stored.values())))
+    tgt = sum(filter(None, (row.tgt_row_count for row in stored.values())))
+    for table in staged_tables:
+        row = stored.get(table)
+        if row is not None:
+            by_status[row.export_status] -= 1
+            src -= row.src_row_count or 0
+            tgt -= row.tgt_row_count or 0
+    for row in staged:
+        by_status[row["export_status"]] += int(row["tables"])
+        src += int(row["src_rows"] or 0)
+        tgt += int(row["tgt_rows"] or 0)
+    return {
+        "schema": schema,
+        "tables": sum(by_status.values()),  # a row never decided (NULL status) counts, as in SQL
+        "by_status": {s: by_status[s] for s in STATUSES if by_status.get(s)},
+        "src_rows": src,
+        "tgt_rows": tgt,
+    }
+
+
+@functools.cache
+def _decide_status(dialect: str) -> str:
+    """``decide_status.sql``, the status rule, as the expression the status pass's statements embed
+    (its leading comment lines left out; evaluated on the stage row ``s``)."""
+    lines = load_statement(DECIDE_STATUS, dialect).splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "\n".join(lines).strip().format(row="s")
 
 
 @contextmanager

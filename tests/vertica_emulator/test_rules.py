@@ -465,14 +465,19 @@ def test_provider_store_and_status_statements_run(conn):
     now = datetime.datetime(2024, 1, 2, 3, 4, 5)
     stage = (REPO / "include/sql/stage_counts.sql").read_text().format_map(names)
     conn.cursor().execute(stage, {
-        "refresh_id": "r1", "table_schema": "s", "table_name": "t", "src_present": True, "src_row_count": 3,
+        "table_name": "t", "old_status": None, "src_present": True, "src_row_count": 3,
         "tgt_present": True, "tgt_row_count": 3, "src_counted_at": now, "tgt_counted_at": now,
         "count_method": "exact", "src_fingerprint": None, "tgt_fingerprint": None,
         "schema_drift": False, "schema_diff": None,
     })  # fmt: skip
-    params = {"refresh_id": "r1", "now": now, "run_id": "run", "task_id": "task", "src_counted_at": now,
+    rule = "\n".join(
+        line for line in (REPO / "include/sql/decide_status.sql").read_text().splitlines()
+        if not line.startswith("--")
+    ).format(row="s")  # the expression the status pass embeds (store._decide_status)
+    names["decide_status"] = rule
+    params = {"now": now, "run_id": "run", "task_id": "task", "src_counted_at": now,
               "tgt_counted_at": now, "event_type": "status", "schema": "s"}  # fmt: skip
-    statements = ("decide_status", "prune_unchanged", "record_transitions", "apply_status",
+    statements = ("stage_summary", "prune_unchanged", "record_transitions", "apply_status",
                   "insert_new_tables", "status_summary", "list_table_statuses", "clear_stage")  # fmt: skip
     for name in statements:
         sql = (REPO / f"include/sql/{name}.sql").read_text().format_map(names)
