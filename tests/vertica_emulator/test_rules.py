@@ -471,7 +471,8 @@ def test_provider_store_and_status_statements_run(conn):
         "schema_drift": False, "schema_diff": None,
     })  # fmt: skip
     rule = "\n".join(
-        line for line in (REPO / "include/sql/decide_status.sql").read_text().splitlines()
+        line
+        for line in (REPO / "include/sql/decide_status.sql").read_text().splitlines()
         if not line.startswith("--")
     ).format(row="s")  # the expression the status pass embeds (store._decide_status)
     names["decide_status"] = rule
