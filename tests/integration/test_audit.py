@@ -280,3 +280,47 @@ def test_bad_fingerprint_mode_is_refused(source, target, context):
     source.create_schema("m")
     with pytest.raises(AuditInputError, match="fingerprint must be one of"):
         refresh("m", fingerprint="sometimes").execute(context)
+
+
+def _summary_from_audit(target, schema):
+    rows = audit_rows(target, schema).values()
+    by_status: dict[str, int] = {}
+    for status, *_ in rows:
+        by_status[status] = by_status.get(status, 0) + 1
+    return {
+        "tables": len(rows),
+        "by_status": by_status,
+        "src_rows": sum(r[1] or 0 for r in rows),
+        "tgt_rows": sum(r[2] or 0 for r in rows),
+    }
+
+
+def test_each_steps_summary_is_what_the_audit_table_holds_after_it(source, target, context):
+    """The summary is worked out from the rows read under the lock and the staged rows as decided,
+    not read again: after every kind of change it equals the audit table's own counts."""
+    seed_statuses(source, target)
+    steps = [
+        lambda: init("sales").execute(context),
+        lambda: refresh("sales").execute(context)["schemas"]["sales"],
+        lambda: refresh("sales").execute(context)["schemas"]["sales"],  # nothing changed: nothing staged
+    ]
+
+    def fix_and_grow():
+        target.insert_rows("sales", "partial_t", 2, start=3)  # partial -> complete
+        source.create_table("sales", "new_t", 4)  # new in the source: added by init, pending
+        source.execute("DROP TABLE sales.empty_t", schemas=["sales"])  # gone from the source: dropped
+        return init("sales").execute(context)
+
+    steps += [
+        fix_and_grow,
+        lambda: refresh("sales").execute(context)["schemas"]["sales"],
+        lambda: refresh("sales", force=True).execute(context)["schemas"]["sales"],  # restaged, pruned
+    ]
+    seen = []
+    for step in steps:
+        summary = step()
+        expected = _summary_from_audit(target, "sales")
+        assert {k: summary[k] for k in expected} == expected
+        seen.append(summary["by_status"])
+    assert seen[1] == {"complete": 2, "missing": 1, "reject": 1, "partial": 1, "overload": 1}
+    assert seen[4] == {"complete": 2, "missing": 2, "reject": 1, "overload": 1, "dropped": 1}

@@ -60,8 +60,8 @@ def test_one_refresh_reads_the_audit_once_and_opens_each_connection_once(
     assert summary["by_status"] == {"complete": 4, "reject": 1}
     assert sorted(connects) == sorted([source.info["dbname"], target.info["dbname"]]), connects
     audit = 'FROM "migration"."audit"\nWHERE table_schema = :schema'
-    row_reads = [i for i, s in enumerate(statements) if audit in s and "GROUP BY" not in s]
-    assert len(row_reads) == 1, [statements[i] for i in row_reads]  # the summary's GROUP BY aside
+    row_reads = [i for i, s in enumerate(statements) if audit in s]
+    assert len(row_reads) == 1, [statements[i] for i in row_reads]  # the summary too is from this read
     assert column_list(INPUT_COLUMNS) in statements[row_reads[0]]
     locks = [i for i, s in enumerate(statements) if "pg_advisory_xact_lock" in s]
     assert locks and locks[-1] < row_reads[0]  # the rows are read under the schema's lock
