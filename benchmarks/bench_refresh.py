@@ -13,11 +13,11 @@ apart:
   each database has), then the four statements, verbatim (``sysdate()`` -> ``LOCALTIMESTAMP`` /
   ``CURRENT_TIMESTAMP``; SQLite also needs ``AS`` in ``UPDATE migration.audit AS a``);
 * provider: ``AuditStore.sync`` (``AuditStore.refresh`` since the redesign, which also writes the run
-  log and reads the summary; see ``internals.status_pass``) per schema, one transaction per schema as
-  ``RefreshAuditOperator`` does: lock, read the schema's stored inputs, diff in Python, stage the changed rows
-  (``bulk_insert``: ``COPY`` / ``executemany``), then the statements after it (``decide_status.sql``
-  until it became the expression they embed). Its staging is the ``bulk_insert``; the read and the diff are its comparison, as the seed's
-  first statement is the seed's.
+  log and works out the summary; see ``internals.status_pass``) per schema, one transaction per schema
+  as ``RefreshAuditOperator`` does: lock, read the schema's stored inputs, diff in Python, stage the
+  changed rows (``bulk_insert``: ``COPY`` / ``executemany``), then the statements after it
+  (``decide_status.sql`` until it became the expression they embed). Its staging is the
+  ``bulk_insert``; the read and the diff are its comparison, as the seed's first statement is the seed's.
 
 Opening the connection is excluded on both sides. The two sides work on identical copies of one
 audit table (the provider's ``create_store`` layout; the seed's statements use a subset of its
