@@ -10,7 +10,8 @@
 2. **Which observed tables are re-decided** (:func:`staged_rows`): the merge of what a refresh saw
    into the stored row, and only rows whose inputs changed are staged; nothing else is written.
 3. **The status itself**: ``include/sql/decide_status.sql``, a ``CASE`` read top to bottom (the
-   first rule that holds wins), run by the store on the staged rows inside the database.
+   first rule that holds wins), evaluated on the staged rows inside the database by each statement
+   of the pass that writes or counts a status (the store embeds it: ``store._decide_status``).
 
 The store (``store.py``) runs them in this order, under the schema's lock, in one transaction.
 """
