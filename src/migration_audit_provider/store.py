@@ -140,9 +140,14 @@ class AuditStore:
 
         Runs before any lock on the store's tables: on Vertica every DDL statement commits the open
         transaction (and a table lock needs the table), so nothing taken earlier would survive it.
+        A store already at this provider's version is only read (its version), not touched: no
+        ``CREATE … IF NOT EXISTS`` per task, which on Vertica would each commit.
         """
         self.dialect.lock_store(session, self.schema)
-        store_versions.check_not_newer(self, session)  # before anything is written
+        versions = store_versions.check_not_newer(self, session)  # before anything is written
+        if store_versions.is_current(versions):  # every task's case but the first: no DDL at all
+            self.adopted = store_versions.passed_through_seed(versions)
+            return
         if not self.dialect.schema_exists(session, self.schema):
             self.dialect.create_schema(session, self.schema)
         slots = {**self.names, **self.dialect.store_types}

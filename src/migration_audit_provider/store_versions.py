@@ -71,18 +71,33 @@ STEPS: tuple[Step, ...] = (
 _ADD_COLUMN = re.compile(r"^(?:--[^\n]*\n\s*)*ALTER TABLE \{(\w+)\} ADD COLUMN (\w+)\b", re.IGNORECASE)
 
 
-def check_not_newer(store: AuditStore, session: Session) -> None:
-    """Refuse a store written by a newer provider, before anything is written (read-only)."""
+def check_not_newer(store: AuditStore, session: Session) -> dict[str, Any] | None:
+    """Refuse a store written by a newer provider, before anything is written (read-only); return its
+    versions (``version``, ``first_version``), or ``None`` for a store without a version table."""
     if not store.dialect.schema_exists(session, store.schema):
-        return
+        return None
     if not store.dialect.table_exists(session, store.schema, store.table_names["version"]):
-        return
-    found = read_version(store, session)["version"]
+        return None
+    versions = read_version(store, session)
+    found = versions["version"]
     if found is not None and int(found) > STORE_VERSION:
         raise AuditInputError(
             f"the audit store {store.schema!r} has version {found}, newer than this provider "
             f"({__version__}, store version {STORE_VERSION}) knows: upgrade the provider; nothing was written"
         )
+    return versions
+
+
+def is_current(versions: Mapping[str, Any] | None) -> bool:
+    """The store has reached :data:`STORE_VERSION`: every table, column and index of it was made
+    before that version row was written, so nothing needs creating or upgrading."""
+    found = versions["version"] if versions is not None else None
+    return found is not None and int(found) == STORE_VERSION
+
+
+def passed_through_seed(versions: Mapping[str, Any]) -> bool:
+    """The store began as the seed scripts' table (its rows are adopted per schema)."""
+    return versions["first_version"] is not None and int(versions["first_version"]) == SEED_LAYOUT
 
 
 def read_version(store: AuditStore, session: Session) -> dict[str, Any]:
@@ -102,7 +117,7 @@ def upgrade(store: AuditStore, session: Session) -> bool:
             mark(store, session, current, "layout found (before store versions)")
             versions = {"version": current, "first_version": current}
         if int(current) >= STORE_VERSION:
-            return versions["first_version"] is not None and int(versions["first_version"]) == SEED_LAYOUT
+            return passed_through_seed(versions)
         step = next(s for s in STEPS if s.version > int(current))
         apply(store, session, step)
         # A step in its own transaction: commit it, then open the next one the database's own way.

@@ -254,3 +254,28 @@ def test_a_newer_store_is_refused_and_nothing_is_written(source, target, context
         InitAuditOperator(task_id="init_audit", schema="sales").execute(context)
     assert tables(target) == {"audit_store_version"}
     assert versions(target) == [(STORE_VERSION + 1, "future")]
+
+
+def test_a_current_store_is_only_read_by_the_next_tasks(target, monkeypatch):
+    """Once the store is at this provider's version, a task's ``ensure`` reads the version and runs no
+    DDL (no ``CREATE … IF NOT EXISTS`` per task; on Vertica each would commit); a seed store so reached
+    still has its rows adopted."""
+    from migration_audit_provider.dialects.session import Session
+
+    ensure(target)  # the first task makes the store
+    sent: list[str] = []
+    for method in ("execute", "script"):
+        original = getattr(Session, method)
+
+        def spy(self, sql, *args, _original=original, **kwargs):
+            sent.append(sql)
+            return _original(self, sql, *args, **kwargs)
+
+        monkeypatch.setattr(Session, method, spy)
+    store = AuditStore(MigrationAuditHook(target.conn_id))
+    with store.session(write=True) as session:
+        store.ensure(session)
+    ddl = [s for s in sent if any(word in s.upper() for word in ("CREATE ", "ALTER ", "INSERT "))]
+    assert ddl == [] and sent, sent
+    assert store.adopted is False
+    assert [v for v, _ in versions(target)] == [2, 3, 4, 5]
