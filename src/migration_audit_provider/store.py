@@ -196,14 +196,7 @@ class AuditStore:
     def summary(self, session: Session, schema: str) -> dict[str, Any]:
         """Tables and rows per status for one schema: the operators' XCom value."""
         rows = session.fetch_dicts(self._sql(session, "status_summary"), {"schema": schema})
-        by_status = {r["export_status"]: int(r["tables"]) for r in rows}
-        return {
-            "schema": schema,
-            "tables": sum(by_status.values()),
-            "by_status": {s: by_status[s] for s in STATUSES if s in by_status},
-            "src_rows": sum(int(r["src_rows"] or 0) for r in rows),
-            "tgt_rows": sum(int(r["tgt_rows"] or 0) for r in rows),
-        }
+        return _summary(schema, {}, rows, ())
 
     def tables_with_status(self, session: Session, schema: str, statuses: Iterable[str]) -> list[str]:
         wanted = set(statuses)
@@ -293,7 +286,7 @@ class AuditStore:
             )
         result = RefreshResult(schema=schema, tables_seen=len(observations))
         if not staged:
-            result.summary = _summary(schema, current, {}, ())
+            result.summary = _summary(schema, current, [], ())
             return result
         sql = self._sql
         at = {"schema": schema}
@@ -405,9 +398,10 @@ class AuditStore:
 def _summary(
     schema: str, stored: Mapping[str, Any], staged: Sequence[Mapping[str, Any]], staged_tables: Iterable[str]
 ) -> dict[str, Any]:
-    """:meth:`AuditStore.summary` of the schema after a pass, without reading its audit rows again:
-    the rows read under the lock, less the staged tables, plus the staged rows as decided
-    (``stage_summary.sql``; rows per status and their sums)."""
+    """A schema's summary: ``stored`` rows (as read under the lock), less the ``staged_tables``, plus
+    ``staged`` rows per status with their sums (``stage_summary.sql``, or ``status_summary.sql`` over
+    the whole schema with nothing stored: :meth:`AuditStore.summary`). After a pass this is the audit
+    table's own summary without reading its rows again."""
     rows = stored.values()  # up to a million: C-level loops (map, filter, Counter), no Python loop
     by_status: Counter[str] = Counter(map(attrgetter("export_status"), rows))
     src = sum(filter(None, map(attrgetter("src_row_count"), rows)))

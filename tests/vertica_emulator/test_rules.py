@@ -12,6 +12,7 @@ import pytest
 import vertica_python
 from vertica_python import errors
 
+from migration_audit_provider.store import _decide_status
 from vertica_emulator.sqltext import split
 
 REPO = Path(__file__).resolve().parents[2]
@@ -470,12 +471,7 @@ def test_provider_store_and_status_statements_run(conn):
         "count_method": "exact", "src_fingerprint": None, "tgt_fingerprint": None,
         "schema_drift": False, "schema_diff": None,
     })  # fmt: skip
-    rule = "\n".join(
-        line
-        for line in (REPO / "include/sql/decide_status.sql").read_text().splitlines()
-        if not line.startswith("--")
-    ).format(row="s")  # the expression the status pass embeds (store._decide_status)
-    names["decide_status"] = rule
+    names["decide_status"] = _decide_status("vertica")  # the expression the status pass embeds
     params = {"now": now, "run_id": "run", "task_id": "task", "src_counted_at": now,
               "tgt_counted_at": now, "event_type": "status", "schema": "s"}  # fmt: skip
     statements = ("stage_summary", "prune_unchanged", "record_transitions", "apply_status",
