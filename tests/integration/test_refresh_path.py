@@ -102,17 +102,18 @@ def test_postgres_column_catalog_read_equals_information_schema(pg_pair):
 
     source, _ = pg_pair
     source.execute(
-        "CREATE DOMAIN sales.money2 AS NUMERIC(12,2) NOT NULL; "
+        "CREATE DOMAIN sales.money2 AS NUMERIC(12,2) NOT NULL; CREATE DOMAIN sales.code AS VARCHAR(7); "
         "CREATE TYPE sales.mood AS ENUM ('ok', 'sad'); "
         'CREATE TABLE sales."Odd" (a INT NOT NULL, b BIGINT, c VARCHAR(50), d CHAR(3), e TEXT, '
         "f NUMERIC(10,2), g NUMERIC, h DOUBLE PRECISION, i REAL, j BOOLEAN, k DATE, l TIMESTAMP(3), "
         "m TIMESTAMPTZ, n BYTEA, o INT[], p sales.money2, q sales.mood, r SMALLINT, s TIME, "
+        "t BIT(3), u VARBIT(5), v VARCHAR, w CHAR, x sales.code, y NUMERIC(7), "
         'dropped INT); ALTER TABLE sales."Odd" DROP COLUMN dropped'
     )
     portable = load_statement("list_schema_columns", "").replace(":schema", "%s")
     assert "information_schema.columns" in portable
     expected = source.execute(portable, ("sales",))
-    assert len(expected) == 5 * 2 + 19
+    assert len(expected) == 5 * 2 + 25
 
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
