@@ -34,8 +34,10 @@ def test_identifier_limits():
     vertica.check_identifier("é" * 64)  # 128 bytes
     with pytest.raises(AuditInputError, match="at most 128"):
         vertica.check_identifier("é" * 65)
-    with pytest.raises(AuditInputError, match="control characters"):
-        pg.check_identifier("a\x00b")
+    for control in ("\x00", "\x1f", "\x7f", "\x85", "\x9f"):  # C0, DEL, C1: Unicode category Cc
+        with pytest.raises(AuditInputError, match="control characters"):
+            pg.check_identifier(f"a{control}b")
+    pg.check_identifier("a\xa0b \u200b\u2028")  # spaces and format characters are names' business
     with pytest.raises(AuditInputError):
         pg.check_identifier(None)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -33,6 +32,8 @@ if TYPE_CHECKING:
     from migration_audit_provider.dialects.session import Session
     from migration_audit_provider.transfers.base import Batch, CopyJob, CopyStrategy
 
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""Unicode category ``Cc`` exactly (C0, DEL, C1): refused in identifiers (one C-level search per name)."""
 NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 """A ``:name`` bind parameter in the provider's statement files."""
 COUNT_BATCH_SIZE = 200
@@ -84,7 +85,7 @@ class AuditDialect(Dialect):
         """Refuse what cannot be a name in this database; return it unchanged otherwise."""
         if not isinstance(name, str) or not name:
             raise AuditInputError(f"{what} must be a non-empty string, got {name!r}")
-        if any(unicodedata.category(ch) == "Cc" for ch in name):
+        if CONTROL_CHARACTERS.search(name):
             raise AuditInputError(f"{what} {name!r} contains control characters")
         limit = self.max_identifier_bytes
         if limit is not None and len(name.encode("utf-8")) > limit:
@@ -185,12 +186,13 @@ class AuditDialect(Dialect):
             validated from the settings file, never from a trigger); counts only the rows it keeps.
         """
         where = where or {}
+        quoted = self.quote(schema)
         counts: dict[str, int] = {}
         for start in range(0, len(tables), batch_size):
             batch = tables[start : start + batch_size]
             # Only integer positions, dialect-quoted catalog names and validated filters go in the text.
             sql = " UNION ALL ".join(
-                f"SELECT {i} AS pos, COUNT(*) AS n FROM {self.qualified(schema, table)}"  # noqa: S608
+                f"SELECT {i} AS pos, COUNT(*) AS n FROM {quoted}.{self.quote(table)}"  # noqa: S608
                 + (f" WHERE {where[table]}" if table in where else "")
                 for i, table in enumerate(batch)
             )
