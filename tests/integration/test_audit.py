@@ -324,3 +324,34 @@ def test_each_steps_summary_is_what_the_audit_table_holds_after_it(source, targe
         seen.append(summary["by_status"])
     assert seen[1] == {"complete": 2, "missing": 1, "reject": 1, "partial": 1, "overload": 1}
     assert seen[4] == {"complete": 2, "missing": 2, "reject": 1, "overload": 1, "dropped": 1}
+
+
+def test_refresh_of_every_schema_in_one_task_commits_each_schema_alone(source, target, context):
+    """``schema=None`` refreshes every audited schema, each in its own transaction: a schema that fails
+    (gone from the source) fails the task, and the schemas refreshed before it keep what they wrote."""
+    seed_statuses(source, target, "a_sales")
+    seed_statuses(source, target, "b_hr")
+    seed_statuses(source, target, "c_gone")
+    for schema in ("a_sales", "b_hr", "c_gone"):
+        init(schema).execute(context)
+    target.insert_rows("a_sales", "partial_t", 1, start=99)
+    target.insert_rows("b_hr", "reject_t", 1, start=99)
+
+    every = refresh(None, fingerprint="off").execute(context)
+    assert list(every["schemas"]) == ["a_sales", "b_hr", "c_gone"]
+    alone = {s: refresh(s, fingerprint="off").execute(context) for s in ("a_sales", "b_hr", "c_gone")}
+    assert {s: every["schemas"][s]["by_status"] for s in alone} == {s: alone[s]["by_status"] for s in alone}
+    assert every["schemas"]["b_hr"]["by_status"]["partial"] == 2  # b_hr's reject_t now has 1 of 5 rows
+    assert every["tables"] == 18
+
+    if source.kind == "sqlite":
+        (source.info["folder"] / "c_gone.db").unlink()
+    else:
+        source.execute('DROP SCHEMA "c_gone" CASCADE')
+    target.insert_rows("a_sales", "partial_t", 1, start=98)
+    target.insert_rows("b_hr", "reject_t", 1, start=98)
+    with pytest.raises(AuditInputError, match="c_gone"):
+        refresh(None, fingerprint="off").execute(context)
+    assert audit_rows(target, "a_sales")["partial_t"][2] == 5  # committed before c_gone failed
+    assert audit_rows(target, "b_hr")["reject_t"][2] == 2
+    assert audit_rows(target, "c_gone")["complete_t"][0] == "complete"  # untouched, not lost

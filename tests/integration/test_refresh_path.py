@@ -74,6 +74,23 @@ def test_one_refresh_reads_the_audit_once_and_opens_each_connection_once(
     assert summary["schemas"]["sales"]["fingerprinted"] == (4 if fingerprint == "all" else 0)  # t0: reject
 
 
+def test_a_task_refreshing_every_schema_connects_once_per_cluster(pg_pair, context, monkeypatch):
+    source, target = pg_pair
+    for cluster in (source, target):
+        cluster.create_schema("hr")
+        cluster.create_table("hr", "staff", 2)
+    for schema in ("sales", "hr"):
+        InitAuditOperator(task_id="init", schema=schema).execute(context)
+    connects, statements = spy(monkeypatch)
+
+    summary = RefreshAuditOperator(task_id="refresh", schema=None, fingerprint="off").execute(context)
+
+    assert list(summary["schemas"]) == ["hr", "sales"] and summary["tables"] == 6
+    assert sorted(connects) == sorted([source.info["dbname"], target.info["dbname"]]), connects
+    locks = [s for s in statements if "pg_advisory_xact_lock" in s]
+    assert len(locks) == 1 + 2 * 2  # the store once for the list, then store + schema per schema
+
+
 def test_postgres_counts_small_tables_in_serial_batches_and_big_ones_alone(pg_pair, context, monkeypatch):
     from migration_audit_provider.dialects import postgres
 

@@ -66,6 +66,8 @@ class AuditDialect(Dialect):
     """Declared lengths and precisions (``VARCHAR(50)``, ``NUMERIC(10,2)``) limit the values stored."""
     threads_share_connections: ClassVar[bool] = True
     """A connection opened in one thread may be used from another (one thread at a time)."""
+    sessions_share_connection: ClassVar[bool] = True
+    """One connection may serve one session after another (``MigrationAuditHook.one_connection``)."""
     writer_name: ClassVar[str] = "insert"
     max_parallel_writers: ClassVar[int | None] = None
     """Tables copied into this database at the same time at most (``None``: the caller's limit)."""

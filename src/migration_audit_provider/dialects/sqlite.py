@@ -44,9 +44,12 @@ class SqliteAuditDialect(AuditDialect):
     enforces_declared_sizes: ClassVar[bool] = False
     """SQLite keeps a declared type's affinity only: ``VARCHAR(5)`` stores any length."""
     threads_share_connections: ClassVar[bool] = False
+    """``sqlite3`` refuses a connection used from a thread other than its creator's."""
+    sessions_share_connection: ClassVar[bool] = False
+    """Each session attaches its schemas' files outside a transaction (at most ten at once): a
+    connection per session, which costs little for a file."""
     native_fingerprints: ClassVar[bool] = True
     """A BLAKE2b of each row's values in one Python call (``sqlite_functions.NativeFingerprint``)."""
-    """``sqlite3`` refuses a connection used from a thread other than its creator's."""
     max_parallel_writers: ClassVar[int | None] = 1
     """One writer per database file: copies run one after another instead of queueing on the lock."""
     sqlglot_dialect: ClassVar[str] = "sqlite"

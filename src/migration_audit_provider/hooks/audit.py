@@ -51,6 +51,8 @@ class MigrationAuditHook(BaseHook):
         self.conn_id = conn_id
         self.hook_params = dict(hook_params or {})
         self.database = database
+        self._kept: Any = None
+        """The connection :meth:`one_connection` keeps open for the sessions inside it."""
 
     @cached_property
     def connection(self) -> Any:
@@ -77,10 +79,30 @@ class MigrationAuditHook(BaseHook):
         return self.dialect.hook
 
     @contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Sessions opened inside share one connection, each still its own transaction (committed or
+        rolled back as it ends, its locks released with it): a task that refreshes many schemas
+        connects once per cluster instead of once per schema (about 8 ms each on a local server).
+
+        Where the database does not share (``dialect.sessions_share_connection`` false: SQLite attaches
+        each session's schema files), every session opens its own connection, as outside.
+        """
+        if self._kept is not None or not self.dialect.sessions_share_connection:
+            yield
+            return
+        self._kept = self.sql_hook.get_conn()
+        try:
+            yield
+        finally:
+            conn, self._kept = self._kept, None
+            _quiet(conn.close)
+
+    @contextmanager
     def session(self, schemas: Sequence[str] = (), *, write: bool = False) -> Iterator[Session]:
         """A :class:`Session` with ``schemas`` reachable: committed on success, rolled back on error,
-        always closed."""
-        conn = self.sql_hook.get_conn()
+        always closed (its connection too, unless :meth:`one_connection` keeps it)."""
+        kept = self._kept
+        conn = kept if kept is not None else self.sql_hook.get_conn()
         session: Session | None = None
         try:
             self.dialect.begin(conn, list(schemas), write=write)
@@ -94,7 +116,8 @@ class MigrationAuditHook(BaseHook):
         finally:
             if session is not None:
                 _quiet(session.cursor.close)  # an open statement would keep SQLite's lock alive
-            _quiet(conn.close)
+            if kept is None:
+                _quiet(conn.close)
 
     def require_schema(self, session: Session, schema: str) -> None:
         """Refuse a schema this cluster's catalog does not have (a bound-parameter lookup)."""

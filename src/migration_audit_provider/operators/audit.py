@@ -214,13 +214,15 @@ class RefreshAuditOperator(BaseAuditOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         mode = self.checked_fingerprint_mode()
-        if self.schema is None:
-            with self.store.session(write=True) as session:
-                self.store.ensure(session)
-                schemas = self.store.audited_schemas(session)
-        else:
+        if self.schema is not None:
             schemas = [self.checked_schema(self.schema)]
-        summaries = {schema: self.refresh_schema(schema, mode, context) for schema in schemas}
+        # Every schema in one task: one connection per cluster, one transaction per schema.
+        with self.source.one_connection(), self.target.one_connection():
+            if self.schema is None:
+                with self.store.session(write=True) as session:
+                    self.store.ensure(session)
+                    schemas = self.store.audited_schemas(session)
+            summaries = {schema: self.refresh_schema(schema, mode, context) for schema in schemas}
         totals: dict[str, int] = {}
         for summary in summaries.values():
             for status, n in summary["by_status"].items():
