@@ -170,6 +170,8 @@ def compare(
         the sizes it declares (SQLite): the source's then say nothing of its values, the target's
         refuse nothing.
     """
+    if source == target:  # alike column for column, the common case: nothing to report or compare
+        return SchemaDiff()
     key = (lambda name: name.casefold()) if fold_case else (lambda name: name)
     src = {key(c.name): c for c in source}
     tgt = {key(c.name): c for c in target}

@@ -39,3 +39,17 @@ def test_alike_columns_are_shared_and_equal_to_each_made_alone():
     assert tables["a"][1] != tables["b"][1] and tables["b"][1].size == 30
     assert tables["c"][0].nullable and not tables["a"][0].nullable
     assert tables["c"][1].declared == "numeric(12,2)"
+
+
+def test_alike_tables_compare_empty_and_a_difference_is_still_found():
+    from migration_audit_provider.drift import compare
+
+    widths = AuditDialect.type_widths
+    src = columns_by_table([_row("a", "id", "bigint", "NO"), _row("a", "n", "text")], widths)["a"]
+    tgt = columns_by_table([_row("a", "id", "bigint", "NO"), _row("a", "n", "text")], widths)["a"]
+    assert src == tgt and src[0] is not tgt[0]  # equal, made apart
+    assert compare(src, tgt, fold_case=False).detail() is None
+    narrower = columns_by_table([_row("a", "id", "integer", "NO"), _row("a", "n", "text")], widths)["a"]
+    diff = compare(src, narrower, fold_case=False)
+    assert diff.drifted and [e["change"] for e in diff.drift] == ["narrower on target"]
+    assert compare(src, list(reversed(tgt)), fold_case=False).detail() is None  # by name, not position
