@@ -255,3 +255,32 @@ def test_postgres_table_list_found_by_dependency_equals_a_scan_of_pg_class(pg_pa
         assert schema_oid < 16384  # the scan branch is the one that answered for public
     finally:
         conn.close()
+
+
+def test_postgres_counting_leaves_no_table_locks_in_the_transaction(pg_pair):
+    """Each batch's table locks go with its savepoint (PostgreSQL's lock table holds ~6,400: 20,000
+    tables read in one transaction failed), the rest of the transaction stays, and the counts are kept."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    from migration_audit_provider.dialects.postgres import PostgresAuditDialect
+
+    source, _ = pg_pair
+    source.execute("; ".join(f"CREATE TABLE sales.many_{i} (a INT)" for i in range(25)))
+    source.execute("INSERT INTO sales.many_7 VALUES (1), (2)")
+    conn = source.raw()
+    try:
+        session = Session(PostgresAuditDialect(PostgresHook()), conn)
+        session.execute("CREATE TEMPORARY TABLE kept (a INT)")  # made before: must survive the counts
+        tables = session.dialect.list_tables(session, "sales")
+        counts = session.dialect.count_rows(session, "sales", tables, batch_size=10)
+        assert len(counts) == 30 and counts["many_7"] == 2 and counts["t1"] == 3
+        held = session.fetchall(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE l.pid = pg_backend_pid() AND n.nspname = 'sales'"
+        )
+        assert held == [(0,)]
+        assert session.fetchall("SELECT count(*) FROM kept") == [(0,)]
+        assert session.fetchall("SELECT current_setting('max_parallel_workers_per_gather')") != [("0",)]
+    finally:
+        conn.close()

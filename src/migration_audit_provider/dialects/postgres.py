@@ -69,20 +69,23 @@ class PostgresAuditDialect(AuditDialect):
         conn.autocommit = False
 
     @contextmanager
-    def released_reads(self, session: Session) -> Iterator[None]:
+    def released_reads(self, session: Session, *, then: str = "") -> Iterator[None]:
         """Reads inside roll back to a savepoint afterwards, which releases their table locks.
 
         PostgreSQL keeps the lock taken on every table read until the transaction ends, and its lock
         table has room for ``max_locks_per_transaction x max_connections`` locks (about 6,400 with the
         defaults): reading 20,000 tables in one transaction failed with "out of shared memory".
         What was read is kept by the caller; nothing else in the transaction is undone.
+
+        One round trip each way (statements without parameters go in one simple query): ``then``, a
+        parameterless statement of ours, is sent with the savepoint (the counting batches' plan
+        setting), and the rollback and release go together.
         """
-        session.execute("SAVEPOINT audit_reads")
+        session.execute("SAVEPOINT audit_reads" + (f";\n{then}" if then else ""))
         try:
             yield
         finally:
-            session.execute("ROLLBACK TO SAVEPOINT audit_reads")
-            session.execute("RELEASE SAVEPOINT audit_reads")
+            session.execute("ROLLBACK TO SAVEPOINT audit_reads; RELEASE SAVEPOINT audit_reads")
 
     def lock_store(self, session: Session, store_schema: str) -> None:
         self.lock_schema(session, store_schema, "")
@@ -113,9 +116,9 @@ class PostgresAuditDialect(AuditDialect):
         big = [t for t in tables if sizes.get(t, 0) >= BIG_TABLE_BYTES]
         small = [t for t in tables if sizes.get(t, 0) < BIG_TABLE_BYTES]
         counts: dict[str, int] = {}
+        serial = session.statement("count/serial_plans")  # SET LOCAL: undone with the batch
         for start in range(0, len(small), batch_size):
-            with self.released_reads(session):
-                session.execute(session.statement("count/serial_plans"))  # SET LOCAL: undone with the batch
+            with self.released_reads(session, then=serial):
                 batch = small[start : start + batch_size]
                 counts.update(super().count_rows(session, schema, batch, where=where))
         for table in big:
