@@ -214,11 +214,10 @@ class RefreshAuditOperator(BaseAuditOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         mode = self.checked_fingerprint_mode()
-        if self.schema is not None:
-            schemas = [self.checked_schema(self.schema)]
+        schemas = None if self.schema is None else [self.checked_schema(self.schema)]  # before any SQL
         # Every schema in one task: one connection per cluster, one transaction per schema.
         with self.source.one_connection(), self.target.one_connection():
-            if self.schema is None:
+            if schemas is None:
                 with self.store.session(write=True) as session:
                     self.store.ensure(session)
                     schemas = self.store.audited_schemas(session)
