@@ -23,7 +23,9 @@ arguments only, one schema after another, ``fingerprint="off"``: counts and the 
   per database, ``SET max_parallel_workers_per_gather = 0``, one ``pg_class`` query for the table
   list, then ``UNION ALL`` batches of 200 ``COUNT(*)``, autocommit (every table of both databases,
   the store excluded); ``one after the other`` (source, then target) and ``both at once`` (two
-  threads, one per server);
+  threads, one per server); and, as a reference for what schema-drift detection adds, both at once
+  ``with every column read`` (one more statement per database: every column's name, type and
+  NOT NULL, raw, from ``pg_attribute``);
 * **connections** opened per schema refresh: the delta of ``pg_stat_database.sessions`` (every
   session started on that database, counted by the server) over the step, per schema;
 * **peak memory**: ``RefreshAuditOperator(schema=None)`` (every schema in one task, nothing changed)
@@ -160,14 +162,28 @@ CATALOG = (
     "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', %s) "
     "AND n.nspname NOT LIKE 'pg_toast%%' ORDER BY 1, 2"
 )
+COLUMNS = (
+    "SELECT c.relname, a.attname, a.atttypid, a.atttypmod, a.attnotnull "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', %s) "
+    "AND n.nspname NOT LIKE 'pg_toast%%'"
+)
+"""The least a schema-drift check must read: every column of every table, raw (name, type oid, typmod,
+NOT NULL), in one statement; the ``with columns`` floor adds it to the count floor."""
 
 
-def count_floor(server: Any, dbname: str) -> tuple[float, int]:
-    """Exact counts of every table of ``dbname``: connect, one catalog query, ``UNION ALL`` batches."""
+def count_floor(server: Any, dbname: str, *, columns: bool = False) -> tuple[float, int]:
+    """Exact counts of every table of ``dbname``: connect, one catalog query, ``UNION ALL`` batches.
+
+    :param columns: also read every column of every table (``COLUMNS``), as a drift check must.
+    """
     with stopwatch() as elapsed:
         with server.connect(dbname) as conn:
             conn.execute("SET max_parallel_workers_per_gather = 0")
             tables = conn.execute(CATALOG, (STORE_SCHEMA,)).fetchall()
+            if columns:
+                conn.execute(COLUMNS, (STORE_SCHEMA,)).fetchall()
             counted = 0
             for start in range(0, len(tables), BATCH):
                 batch = tables[start : start + BATCH]
@@ -184,9 +200,10 @@ def floor_sequential(src: Any, tgt: Any, dbname: str) -> dict[str, float]:
     return {"seq": s_seconds + t_seconds, "src": s_seconds, "tgt": t_seconds}
 
 
-def floor_parallel(src: Any, tgt: Any, dbname: str) -> float:
+def floor_parallel(src: Any, tgt: Any, dbname: str, *, columns: bool = False) -> float:
     with stopwatch() as elapsed, ThreadPoolExecutor(2) as pool:
-        for job in [pool.submit(count_floor, src, dbname), pool.submit(count_floor, tgt, dbname)]:
+        jobs = [pool.submit(count_floor, server, dbname, columns=columns) for server in (src, tgt)]
+        for job in jobs:
             job.result()
     return elapsed()
 
@@ -210,7 +227,7 @@ class Run:
         self.schemas, self.tables = LAYOUTS[layout]
         self.dbname = f"scale_{layout}"
         self.result: dict[str, Any] = {"schemas": self.schemas, "tables_per_schema": self.tables}
-        self.floors: dict[str, list[float]] = {"seq": [], "par": [], "src": [], "tgt": []}
+        self.floors: dict[str, list[float]] = {"seq": [], "par": [], "src": [], "tgt": [], "par_cols": []}
         self.rnd = random.Random(12)
 
     def prepare(self) -> None:
@@ -225,8 +242,10 @@ class Run:
         for key in ("seq", "src", "tgt"):
             self.floors[key].append(seq[key])
         self.floors["par"].append(floor_parallel(self.src, self.tgt, self.dbname))
+        self.floors["par_cols"].append(floor_parallel(self.src, self.tgt, self.dbname, columns=True))
         print(f"# {self.layout}: floor source {seq['src']:.2f} s + target {seq['tgt']:.2f} s, "
-              f"both at once {self.floors['par'][-1]:.2f} s", flush=True)  # fmt: skip
+              f"both at once {self.floors['par'][-1]:.2f} s, "
+              f"with every column read {self.floors['par_cols'][-1]:.2f} s", flush=True)  # fmt: skip
 
     def each_schema(self, step: str, make: Callable[[str], Any]) -> dict[str, Any]:
         """Run one operator per schema, one after another; wall time and sessions opened per schema."""

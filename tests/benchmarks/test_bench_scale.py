@@ -34,6 +34,8 @@ def test_bench_scale_tiny_runs_and_writes_results(tmp_path):
         "| init (source counts)",
         "| unchanged refresh ",
         "| floor: both servers at once",
+        "| floor with every column read, both at once",
+        "| (reference) unchanged refresh x the floor that also reads every column",
         "| peak RSS of that refresh, MB",
         "| chain after a batch that changed k tables",
         "## Goals",
@@ -44,4 +46,6 @@ def test_bench_scale_tiny_runs_and_writes_results(tmp_path):
     assert set(steps) == {"init", "first", "unchanged", "changed_1pct"}
     assert all(step["seconds"] > 0 for step in steps.values())
     assert steps["first"]["changed"] > 0 and steps["unchanged"]["changed"] == 0
+    floors = record["layouts"]["tiny"]["floor"]
+    assert floors["par_cols"] > 0 and floors["par"] > 0
     assert record["layouts"]["tiny"]["chain"]["first"]["state"] == "success"
