@@ -157,17 +157,20 @@ def existing_tables(server: Any, dbname: str) -> list[tuple[str, str]]:
 
 
 # -- the floor -----------------------------------------------------------------------------------------
+USER_TABLES = (
+    "c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', %s) "
+    "AND n.nspname NOT LIKE 'pg_toast%%'"
+)
+"""Every table of the database but the store's (``%s``: the store schema): what both floors read."""
 CATALOG = (
     "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', %s) "
-    "AND n.nspname NOT LIKE 'pg_toast%%' ORDER BY 1, 2"
+    f"WHERE {USER_TABLES} ORDER BY 1, 2"
 )
 COLUMNS = (
     "SELECT c.relname, a.attname, a.atttypid, a.atttypmod, a.attnotnull "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-    "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', %s) "
-    "AND n.nspname NOT LIKE 'pg_toast%%'"
+    f"WHERE {USER_TABLES}"
 )
 """The least a schema-drift check must read: every column of every table, raw (name, type oid, typmod,
 NOT NULL), in one statement; the ``with columns`` floor adds it to the count floor."""
