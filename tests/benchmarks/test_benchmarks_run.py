@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUNS = {
     "bench_refresh.py": ["--sizes", "300", "--repeat", "1", "--tables-per-schema", "200", "--profile"],
     "bench_counting.py": ["--tables", "40", "--e2e-sizes", "40", "--repeat", "1"],
+    "bench_status_compare.py": ["--tables", "3000", "--per-schema", "1000", "--changed", "0.05"],
 }
 
 
