@@ -8,8 +8,8 @@ The question behind it (issue #16, status pass (c) "nothing changed" at 1,000,00
 find the few changed rows faster by shipping what a refresh saw to the database and letting it compare,
 instead of reading every stored row out (``read_inputs.sql``) and comparing in Python
 (``status.staged_rows``)? Both ways are timed on one audit table of ``--tables`` rows (the store's
-``audit`` columns, ``complete`` rows), per schema of ``--per-schema`` tables, one transaction per schema
-as the refresh does, after ``--changed`` of the target counts moved:
+``audit`` table, made by ``AuditStore.ensure``; ``complete`` rows), per schema of ``--per-schema``
+tables, one transaction per schema as the refresh does, after ``--changed`` of the target counts moved:
 
 * ``read + Python``: the provider today: ``SELECT`` the schema's input columns, fetch them as tuples by
   table name, and pick the observations whose inputs differ (the comparison of ``status._unchanged``);
@@ -30,32 +30,20 @@ import gc
 import random
 import time
 
-import bootstrap  # noqa: F401 - first: paths, and a throwaway Airflow home before Airflow is imported
+import bootstrap  # noqa: F401, I001 - first: paths, and a throwaway Airflow home before Airflow is imported
 import servers
+from internals import NoHook, Session, audit_store
 from measure import median
 
+from migration_audit_provider.dialects.postgres import PostgresAuditDialect
+
 INPUTS = "src_present, src_row_count, tgt_present, tgt_row_count, schema_drift, schema_diff"
-CREATE_AUDIT = """
-CREATE SCHEMA migration;
-CREATE TABLE migration.audit (
-    table_schema VARCHAR(128) NOT NULL, table_name VARCHAR(128) NOT NULL,
-    src_row_count BIGINT, tgt_row_count BIGINT, export_success BOOLEAN NOT NULL DEFAULT FALSE,
-    export_status VARCHAR(16) NOT NULL, update_ts TIMESTAMP NOT NULL DEFAULT now(),
-    src_present BOOLEAN, tgt_present BOOLEAN, src_counted_at TIMESTAMP, tgt_counted_at TIMESTAMP,
-    count_method VARCHAR(32), created_ts TIMESTAMP NOT NULL DEFAULT now(), last_run_id VARCHAR(250),
-    src_fingerprint VARCHAR(128), tgt_fingerprint VARCHAR(128), fingerprinted_at TIMESTAMP,
-    schema_drift BOOLEAN, schema_diff VARCHAR(4000), PRIMARY KEY (table_schema, table_name)
-)"""
 FILL = """
 INSERT INTO migration.audit (table_schema, table_name, src_row_count, tgt_row_count, export_status,
-                             export_success, src_present, tgt_present, schema_drift)
+                             export_success, src_present, tgt_present, schema_drift, update_ts, created_ts)
 SELECT 's' || lpad((i / %(per)s)::text, 4, '0'), 'order_lines_' || lpad(i::text, 7, '0'),
-       i %% 1000, i %% 1000, 'complete', TRUE, TRUE, TRUE, FALSE
+       i %% 1000, i %% 1000, 'complete', TRUE, TRUE, TRUE, FALSE, now(), now()
 FROM generate_series(0, %(n)s - 1) AS i"""
-READ = (
-    "SELECT table_name, export_status, src_present, src_row_count, tgt_present, tgt_row_count, "
-    "src_fingerprint, tgt_fingerprint, schema_drift, schema_diff FROM migration.audit WHERE table_schema = %s"
-)
 SEEN = (
     "CREATE TEMPORARY TABLE seen (table_name VARCHAR(128) NOT NULL, src_present BOOLEAN, "
     "src_row_count BIGINT, tgt_present BOOLEAN, tgt_row_count BIGINT, schema_drift BOOLEAN, "
@@ -79,9 +67,9 @@ def observations(tables: int, per: int, changed: float, seed: int) -> dict[str, 
     return out
 
 
-def read_and_compare(cur, schema: str, seen: list[tuple]) -> list[str]:
-    cur.execute(READ, (schema,))
-    stored = {row[0]: row for row in cur.fetchall()}
+def read_and_compare(session: Session, read_sql: str, schema: str, seen: list[tuple]) -> list[str]:
+    """The provider's read (``read_inputs.sql``, columns in ``store.INPUT_COLUMNS`` order), then the diff."""
+    stored = {row[0]: row for row in session.execute(read_sql, {"schema": schema}).fetchall()}
     out = []
     for obs in seen:
         old = stored.get(obs[0])
@@ -129,16 +117,23 @@ def main() -> None:
     by_schema = observations(args.tables, args.per_schema, args.changed, args.seed)
     server = servers.start_server()
     try:
-        conn = server.connect(autocommit=True)
-        conn.execute(CREATE_AUDIT)
+        conn = server.connect(autocommit=False)
+        store = audit_store(PostgresAuditDialect(NoHook()), "migration")  # the store's own tables
+        session = Session(store.dialect, conn)
+        store.ensure(session)
+        read_sql = store.sql(session, "read_inputs")
         conn.execute(FILL, {"per": args.per_schema, "n": args.tables})
+        conn.commit()
+        conn.autocommit = True
         conn.execute("VACUUM ANALYZE migration.audit")
         conn.execute(SEEN)
         conn.autocommit = False
         times: dict[str, list[float]] = {"read + Python": [], "COPY + join": [], "COPY alone": []}
         changed = 0
         for _ in range(args.repeat):
-            seconds, by_read = timed(conn, by_schema, read_and_compare)
+            seconds, by_read = timed(
+                conn, by_schema, lambda _cur, sch, seen: read_and_compare(session, read_sql, sch, seen)
+            )
             times["read + Python"].append(seconds)
             seconds, by_join = timed(conn, by_schema, copy_and_join)
             times["COPY + join"].append(seconds)
